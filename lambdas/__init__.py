@@ -1,0 +1,1 @@
+"""Lambda code: the detections, the thin handlers that run them, and what they share."""

@@ -1,0 +1,1 @@
+"""The correlation function: risk table stream in, SNS alerts out."""

@@ -1,0 +1,58 @@
+"""Correlation function: reads the risk table's stream and publishes alerts to SNS."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambdas.correlate.engine import Correlator
+from lambdas.correlate.notify import publish
+from lambdas.shared.observability import logger, metrics
+from lambdas.shared.risk import RiskEvent
+from lambdas.shared.settings import load_settings
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    """Count a newly stored risk event; publish the alerts it causes."""
+    if record.event_name != DynamoDBRecordEventName.INSERT or record.dynamodb is None:
+        return  # an update of a known id adds no risk; removals are TTL expiry
+
+    event = RiskEvent.from_item(record.dynamodb.new_image)
+    if event.suppressed:
+        metrics.add_metric(name="SuppressedRiskEvents", unit=MetricUnit.Count, value=1)
+        return
+
+    settings = load_settings()
+    correlator = Correlator.from_environment(settings.correlation, settings.retention_days)
+    now = datetime.now(UTC)
+    for alert in correlator.correlate(event, now):
+        if not correlator.claim(alert, now):
+            continue
+        publish(os.environ["ALERT_TOPIC_ARN"], alert)
+        correlator.mark_sent(alert)
+        metrics.add_metric(name="Alerts", unit=MetricUnit.Count, value=1)
+        logger.info("alert published", extra={"alert_id": alert.id, "score": alert.window.score})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Process a stream batch, reporting only the failed records for retry."""
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,1 @@
+"""Detections: one module per source family, each rule a pure function of one record."""

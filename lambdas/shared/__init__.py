@@ -1,0 +1,1 @@
+"""Code every function shares: the risk event model, settings, storage and observability."""

@@ -1,0 +1,17 @@
+"""Logger and metrics, built once per process and shared by every handler.
+
+Both write JSON to stderr, never stdout: in Lambda the two streams reach the same log group, and
+locally stdout belongs to `devsecops replay`'s output. No handler logs its incoming event.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from aws_lambda_powertools import Logger, Metrics
+
+NAMESPACE = "DevSecOpsDetector"
+
+logger = Logger(service="devsecops", logger_handler=logging.StreamHandler(sys.stderr))
+metrics = Metrics(namespace=NAMESPACE, service="devsecops")

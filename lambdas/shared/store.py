@@ -1,0 +1,178 @@
+"""Where risk events and detection state are kept: DynamoDB in AWS, memory for `replay`.
+
+Writing a risk event is idempotent: the first write of an id inserts it; a later write of the same
+id only updates its count and evidence, and only when they changed, so a redelivered webhook, a
+retried batch or a replayed file never adds a second item (nor a second stream record).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from lambdas.shared.clients import client
+from lambdas.shared.risk import RiskEvent
+from lambdas.shared.schema import RISK_PK, RISK_SK, STATE_PK, STATE_SK, TTL_ATTRIBUTE
+
+PutResult = Literal["new", "updated", "unchanged"]
+STATE_ITEM = "state"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    """Python values to DynamoDB attribute values."""
+    return {key: _serializer.serialize(value) for key, value in item.items()}
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values to Python values."""
+    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
+def dynamodb_client() -> Any:
+    """The process's DynamoDB client."""
+    return client("dynamodb")
+
+
+def expiry(now: datetime, days: int) -> int:
+    """Epoch seconds `days` after `now`, for the tables' TTL attribute."""
+    return int((now + timedelta(days=days)).timestamp())
+
+
+class Store(Protocol):
+    """What the pipeline needs from storage."""
+
+    def put_risk_event(self, event: RiskEvent, now: datetime, retention_days: int) -> PutResult:
+        """Store a risk event idempotently."""
+        ...
+
+    def load_state(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Load the state items that exist among `keys`."""
+        ...
+
+    def save_state(self, updates: dict[str, dict[str, Any] | None], expires_at: int) -> None:
+        """Write (or, for None, delete) state items."""
+        ...
+
+
+class DynamoStore:
+    """The risk table and the state table."""
+
+    def __init__(self, risk_table: str, state_table: str) -> None:
+        self.risk_table = risk_table
+        self.state_table = state_table
+
+    @classmethod
+    def from_environment(cls) -> DynamoStore:
+        """Table names from the function's environment."""
+        return cls(os.environ["RISK_TABLE_NAME"], os.environ["STATE_TABLE_NAME"])
+
+    def put_risk_event(self, event: RiskEvent, now: datetime, retention_days: int) -> PutResult:
+        """Insert a new id; for a known id update count and evidence only if they changed."""
+        client = dynamodb_client()
+        errors = client.exceptions
+        item = event.to_item(expiry(now, retention_days))
+        try:
+            client.put_item(
+                TableName=self.risk_table,
+                Item=serialize(item),
+                ConditionExpression="attribute_not_exists(#sk)",
+                ExpressionAttributeNames={"#sk": RISK_SK},
+            )
+            return "new"
+        except errors.ConditionalCheckFailedException:
+            pass
+
+        try:
+            client.update_item(
+                TableName=self.risk_table,
+                Key=serialize({RISK_PK: item[RISK_PK], RISK_SK: item[RISK_SK]}),
+                UpdateExpression="SET #count = :count, evidence = :evidence, last_seen = :seen",
+                ConditionExpression="#count <> :count OR evidence <> :evidence",
+                ExpressionAttributeNames={"#count": "count"},
+                ExpressionAttributeValues=serialize(
+                    {
+                        ":count": event.count,
+                        ":evidence": item.get("evidence", {}),
+                        ":seen": event.event_time,
+                    }
+                ),
+            )
+            return "updated"
+        except errors.ConditionalCheckFailedException:
+            return "unchanged"
+
+    def load_state(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Batch-read state items (at most 100 keys per call, as DynamoDB allows)."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 100):
+            request = {
+                self.state_table: {
+                    "Keys": [_state_key(key) for key in unique[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                answer = dynamodb_client().batch_get_item(RequestItems=request)
+                for raw in answer["Responses"].get(self.state_table, []):
+                    item = deserialize(raw)
+                    found[item.pop(STATE_PK)] = _strip_keys(item)
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def save_state(self, updates: dict[str, dict[str, Any] | None], expires_at: int) -> None:
+        """Put or delete each state item."""
+        client = dynamodb_client()
+        for key, value in updates.items():
+            item_key = {STATE_PK: key, STATE_SK: STATE_ITEM}
+            if value is None:
+                client.delete_item(TableName=self.state_table, Key=serialize(item_key))
+                continue
+            item = {**value, **item_key, TTL_ATTRIBUTE: value.get(TTL_ATTRIBUTE, expires_at)}
+            client.put_item(TableName=self.state_table, Item=serialize(item))
+
+
+class MemoryStore:
+    """An in-process store with the same semantics, for `devsecops replay` without `--alerts`."""
+
+    def __init__(self) -> None:
+        self.risk_events: dict[str, RiskEvent] = {}
+        self.state: dict[str, dict[str, Any]] = {}
+
+    def put_risk_event(self, event: RiskEvent, now: datetime, retention_days: int) -> PutResult:
+        """Insert a new id; for a known id keep the new count and evidence if they changed."""
+        known = self.risk_events.get(event.id)
+        self.risk_events[event.id] = event
+        if known is None:
+            return "new"
+        same = known.count == event.count and known.evidence == event.evidence
+        return "unchanged" if same else "updated"
+
+    def load_state(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Return the known items among `keys`."""
+        return {key: dict(self.state[key]) for key in keys if key in self.state}
+
+    def save_state(self, updates: dict[str, dict[str, Any] | None], expires_at: int) -> None:
+        """Apply the updates."""
+        for key, value in updates.items():
+            if value is None:
+                self.state.pop(key, None)
+            else:
+                self.state[key] = dict(value)
+
+
+def _state_key(key: str) -> dict[str, Any]:
+    """The serialized primary key of a state item."""
+    return serialize({STATE_PK: key, STATE_SK: STATE_ITEM})
+
+
+def _strip_keys(item: dict[str, Any]) -> dict[str, Any]:
+    """Drop the sort key from a state item, leaving what the detection wrote."""
+    item.pop(STATE_SK, None)
+    return item

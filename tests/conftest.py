@@ -1,0 +1,55 @@
+"""Fixtures every test shares: an offline AWS environment, a fake Lambda context, sample events."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# Set before any boto3 client exists: fake credentials, one region, moto-friendly endpoints.
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "DevSecOpsDetector",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+)
+
+
+@dataclass
+class FakeLambdaContext:
+    """The attributes of a Lambda context that Powertools reads."""
+
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Plenty of time left."""
+        return 30_000
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    """A fake Lambda context for calling handlers directly."""
+    return FakeLambdaContext()
+
+
+def load_event(relative: str) -> Any:
+    """Load a sample Lambda event from events/ (the same files the demo and the docs use)."""
+    return json.loads((EVENTS / relative).read_text())
