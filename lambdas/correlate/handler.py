@@ -28,10 +28,12 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    """Count a newly stored risk event; publish the alerts it causes."""
-    if record.event_name != DynamoDBRecordEventName.INSERT or record.dynamodb is None:
-        return  # an update of a known id adds no risk; removals are TTL expiry
+    """Count a stored risk event once per entity it names; publish the alerts it causes."""
+    if record.event_name == DynamoDBRecordEventName.REMOVE or record.dynamodb is None:
+        return  # removals are TTL expiry
 
+    # An update of a known id is counted only for entities it names for the first time (a user
+    # attached later): the correlator's per-entity markers make every other entity a no-op.
     event = RiskEvent.from_item(record.dynamodb.new_image)
     if event.suppressed:
         metrics.add_metric(name="SuppressedRiskEvents", unit=MetricUnit.Count, value=1)

@@ -8,6 +8,7 @@ retried batch or a replayed file never adds a second item (nor a second stream r
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -73,7 +74,7 @@ class DynamoStore:
         return cls(os.environ["RISK_TABLE_NAME"], os.environ["STATE_TABLE_NAME"])
 
     def put_risk_event(self, event: RiskEvent, now: datetime, retention_days: int) -> PutResult:
-        """Insert a new id; for a known id update count and evidence only if they changed."""
+        """Insert a new id; for a known id update count, evidence and user only if they changed."""
         client = dynamodb_client()
         errors = client.exceptions
         item = event.to_item(expiry(now, retention_days))
@@ -89,20 +90,7 @@ class DynamoStore:
             pass
 
         try:
-            client.update_item(
-                TableName=self.risk_table,
-                Key=serialize({RISK_PK: item[RISK_PK], RISK_SK: item[RISK_SK]}),
-                UpdateExpression="SET #count = :count, evidence = :evidence, last_seen = :seen",
-                ConditionExpression="#count <> :count OR evidence <> :evidence",
-                ExpressionAttributeNames={"#count": "count"},
-                ExpressionAttributeValues=serialize(
-                    {
-                        ":count": event.count,
-                        ":evidence": item.get("evidence", {}),
-                        ":seen": event.event_time,
-                    }
-                ),
-            )
+            client.update_item(TableName=self.risk_table, **_update_request(item, event))
             return "updated"
         except errors.ConditionalCheckFailedException:
             return "unchanged"
@@ -146,13 +134,16 @@ class MemoryStore:
         self.state: dict[str, dict[str, Any]] = {}
 
     def put_risk_event(self, event: RiskEvent, now: datetime, retention_days: int) -> PutResult:
-        """Insert a new id; for a known id keep the new count and evidence if they changed."""
+        """Insert a new id; for a known id keep the new count, evidence and user if they changed."""
         known = self.risk_events.get(event.id)
-        self.risk_events[event.id] = event
         if known is None:
+            self.risk_events[event.id] = event
             return "new"
-        same = known.count == event.count and known.evidence == event.evidence
-        return "unchanged" if same else "updated"
+        user = event.user or known.user
+        if (known.count, known.evidence, known.user) == (event.count, event.evidence, user):
+            return "unchanged"
+        self.risk_events[event.id] = replace(event, user=user)
+        return "updated"
 
     def load_state(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """Return the known items among `keys`."""
@@ -165,6 +156,36 @@ class MemoryStore:
                 self.state.pop(key, None)
             else:
                 self.state[key] = dict(value)
+
+
+def _update_request(item: dict[str, Any], event: RiskEvent) -> dict[str, Any]:
+    """UpdateItem arguments that refresh count and evidence, and attach a user once known.
+
+    The condition makes an identical write a no-op, so no stream record (and no correlation work)
+    follows a redelivery. A user learned later (the principal who pushed an image whose findings
+    arrived first) is attached to the existing risk event; correlation then counts it for that user.
+    """
+    changes = ["#count = :count", "evidence = :evidence", "last_seen = :seen"]
+    conditions = ["#count <> :count", "evidence <> :evidence"]
+    names = {"#count": "count"}
+    values: dict[str, Any] = {
+        ":count": event.count,
+        ":evidence": item.get("evidence", {}),
+        ":seen": event.event_time,
+    }
+    if event.user:
+        changes.append("#user = :user")
+        conditions.append("attribute_not_exists(#user) OR #user <> :user")
+        names["#user"] = "user"
+        values[":user"] = event.user
+
+    return {
+        "Key": serialize({RISK_PK: item[RISK_PK], RISK_SK: item[RISK_SK]}),
+        "UpdateExpression": "SET " + ", ".join(changes),
+        "ConditionExpression": " OR ".join(conditions),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": serialize(values),
+    }
 
 
 def _state_key(key: str) -> dict[str, Any]:
