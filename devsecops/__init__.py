@@ -1,0 +1,1 @@
+"""The `devsecops` command and the local runtime that runs the pipeline without an AWS account."""
