@@ -143,7 +143,12 @@ class RiskEvent:
         body[RISK_SK] = self.id
         body["expires_at"] = expires_at
         body["evidence"] = _to_dynamo(self.evidence)
-        return {key: value for key, value in body.items() if value not in (None, "", [], {})}
+        # Evidence is always stored, even empty, so the change test compares like with like.
+        return {
+            key: value
+            for key, value in body.items()
+            if key == "evidence" or value not in (None, "", [], {})
+        }
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> RiskEvent:
