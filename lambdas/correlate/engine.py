@@ -26,6 +26,7 @@ from lambdas.shared.store import deserialize, dynamodb_client, serialize
 
 HOUR = 3600
 TOP_EVIDENCE = 5
+MESSAGE_LIMIT = 200
 MAX_ATTEMPTS = 5
 
 
@@ -173,8 +174,8 @@ class Correlator:
         epoch = self._epoch(hour)
         for _ in range(MAX_ATTEMPTS):
             epochs = self._load_epochs(entity, hour)
-            own = epochs.get(epoch, {"buckets": {}, "version": 0})
-            updated = {"buckets": copy.deepcopy(own["buckets"]), "version": own["version"] + 1}
+            own = epochs.get(epoch, {"buckets": {}, "top": [], "version": 0})
+            updated = {**copy.deepcopy(own), "version": own["version"] + 1}
             _add(updated, event, hour)
 
             result = self._write(entity, event, epoch, updated, now)
@@ -200,6 +201,7 @@ class Correlator:
             STATE_PK: _pk(entity),
             STATE_SK: f"epoch#{epoch:010d}",
             "buckets": updated["buckets"],
+            "top": updated["top"],
             "version": updated["version"],
         }
         fresh = "attribute_not_exists(#pk)"
@@ -257,6 +259,7 @@ class Correlator:
             epoch = int(item[STATE_SK].split("#", 1)[1])
             epochs[epoch] = {
                 "buckets": _plain(item.get("buckets", {})),
+                "top": _plain(item.get("top", [])),
                 "version": int(item["version"]),
             }
         return epochs
@@ -271,14 +274,18 @@ class Correlator:
 
 
 def _add(aggregate: dict[str, Any], event: RiskEvent, hour: int) -> None:
-    """Add one risk event to the hourly bucket of an epoch aggregate."""
-    bucket = aggregate["buckets"].setdefault(str(hour), {"detections": {}, "top": []})
-    totals = bucket["detections"].setdefault(event.detection, {"count": 0, "score": 0})
-    totals["count"] += 1
-    totals["score"] += event.risk_score
+    """Add one risk event to its hourly bucket, and to the epoch's top evidence.
+
+    A bucket keeps only `[count, score]` per detection and its first and last event time, so an
+    epoch item stays a few kilobytes (its write cost) however many risk events it sums.
+    """
+    bucket = aggregate["buckets"].setdefault(str(hour), {"detections": {}})
+    totals = bucket["detections"].setdefault(event.detection, [0, 0])
+    totals[0] += 1
+    totals[1] += event.risk_score
     bucket["first"] = min(bucket.get("first") or event.event_time, event.event_time)
     bucket["last"] = max(bucket.get("last") or event.event_time, event.event_time)
-    bucket["top"] = _top(bucket["top"] + [_evidence(event)])
+    aggregate["top"] = _top(aggregate["top"] + [_evidence(event)])
 
 
 def _window(epochs: dict[int, dict[str, Any]], hour: int, length: int) -> Window:
@@ -288,19 +295,20 @@ def _window(epochs: dict[int, dict[str, Any]], hour: int, length: int) -> Window
         for key, bucket in aggregate["buckets"].items():
             if window.start_hour <= int(key) < window.end_hour:
                 _merge(window, bucket)
+        inside = [e for e in aggregate["top"] if _within(window, e["event_time"])]
+        window.top = _top(window.top + inside)
     return window
 
 
 def _merge(window: Window, bucket: dict[str, Any]) -> None:
     """Fold one hourly bucket into a window."""
-    for name, totals in bucket["detections"].items():
+    for name, (count, score) in bucket["detections"].items():
         merged = window.detections.setdefault(name, {"count": 0, "score": 0})
-        merged["count"] += int(totals["count"])
-        merged["score"] += int(totals["score"])
-        window.score += int(totals["score"])
+        merged["count"] += int(count)
+        merged["score"] += int(score)
+        window.score += int(score)
     window.first = min(filter(None, (window.first, bucket.get("first"))))
     window.last = max(filter(None, (window.last, bucket.get("last"))))
-    window.top = _top(window.top + list(bucket.get("top", [])))
 
 
 def _evidence(event: RiskEvent) -> dict[str, Any]:
@@ -310,7 +318,7 @@ def _evidence(event: RiskEvent) -> dict[str, Any]:
         "detection": event.detection,
         "score": event.risk_score,
         "count": event.count,
-        "message": event.message,
+        "message": event.message[:MESSAGE_LIMIT],
         "event_time": event.event_time,
     }
 
@@ -325,6 +333,12 @@ def _top(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _by_score(item: tuple[str, dict[str, int]]) -> tuple[int, str]:
     """Sort key: highest score first, then by name."""
     return (-item[1]["score"], item[0])
+
+
+def _within(window: Window, timestamp: str) -> bool:
+    """True when a timestamp falls inside a window's hours."""
+    hour = int(parse_time(timestamp).timestamp()) // HOUR
+    return window.start_hour <= hour < window.end_hour
 
 
 def _pk(entity: str) -> str:
