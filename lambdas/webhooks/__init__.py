@@ -1,0 +1,1 @@
+"""The webhooks function: the HTTP front door for GitHub and CircleCI deliveries."""
