@@ -1,0 +1,1 @@
+"""The CDK app's constructs: one module per concern of the DevSecOpsDetector stack."""

@@ -1,0 +1,104 @@
+"""How every detector function is built: runtime, layer, code, logs, role and environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from infra.risk_store import RiskStore
+from lambdas.shared.observability import NAMESPACE
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+# Powertools' public layer for this runtime and architecture: bump the version here only.
+POWERTOOLS_LAYER_VERSION = 27
+POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-arm64"
+POWERTOOLS_ACCOUNT = "017000801446"
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+# An allow-list: everything at the repository root is excluded except the `lambdas` package, so
+# handlers import as `lambdas.<source>.handler`, and tests, .venv, node_modules, cdk.out stay out.
+CODE_EXCLUDE = ["*", ".*", "!lambdas", "!lambdas/**", "**/__pycache__", "**/*.pyc", "**/tests"]
+
+
+class FunctionFactory(Construct):
+    """Builds the functions alike; holds what they share (code asset, layer, settings, tables)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        store: RiskStore,
+        settings: ssm.IStringParameter,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._settings = settings
+        self._environment = {
+            "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
+            "RISK_TABLE_NAME": store.risk_table.table_name,
+            "STATE_TABLE_NAME": store.state_table.table_name,
+            "SETTINGS_PARAMETER": settings.parameter_name,
+        }
+
+        # One asset for all functions: uploaded once, fingerprinted on the `lambdas` files only.
+        self._code = lambda_.Code.from_asset(str(ROOT), exclude=CODE_EXCLUDE)
+
+        # Powertools from AWS's public layer; boto3 comes with the runtime.
+        layer_arn = (
+            f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_ACCOUNT}:layer:"
+            f"{POWERTOOLS_LAYER_NAME}:{POWERTOOLS_LAYER_VERSION}"
+        )
+        self._layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)
+
+    def function(
+        self,
+        scope: Construct,
+        name: str,
+        *,
+        memory: int,
+        timeout: Duration,
+        environment: dict[str, str] | None = None,
+    ) -> lambda_.Function:
+        """A function running `lambdas.<name>.handler.lambda_handler` with its own logs and role."""
+        # Own log group: retention set, and the role may write only there.
+        log_group = logs.LogGroup(
+            scope, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
+        )
+
+        # Own role without managed policies: every permission below is granted by name.
+        role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group.grant(role, "logs:CreateLogStream", "logs:PutLogEvents")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter"], resources=[self._settings.parameter_arn]
+            )
+        )
+
+        # The function; X-Ray active tracing records the runtime's own segments (no Tracer).
+        return lambda_.Function(
+            scope,
+            "Function",
+            description=f"DevSecOpsDetector {name}",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=f"lambdas.{name}.handler.lambda_handler",
+            code=self._code,
+            layers=[self._layer],
+            memory_size=memory,
+            timeout=timeout,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            role=role,
+            environment={
+                **self._environment,
+                "POWERTOOLS_SERVICE_NAME": name,
+                **(environment or {}),
+            },
+        )
