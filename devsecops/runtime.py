@@ -197,7 +197,10 @@ class LocalAws:
         """Hand a batch to the correlation handler; retry failed records, then dead-letter them."""
         pending = records
         for _ in range(STREAM_ATTEMPTS):
-            answer = self.invoke("correlate", {"Records": pending})
+            try:
+                answer = self.invoke("correlate", {"Records": pending})
+            except Exception:  # noqa: BLE001 - a failed invocation retries the whole batch
+                continue
             failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
             pending = [r for r in pending if r["dynamodb"]["SequenceNumber"] in failed]
             if not pending:

@@ -34,7 +34,14 @@ def record_handler(record: DynamoDBRecord) -> None:
 
     # An update of a known id is counted only for entities it names for the first time (a user
     # attached later): the correlator's per-entity markers make every other entity a no-op.
-    event = RiskEvent.from_item(record.dynamodb.new_image)
+    try:
+        event = RiskEvent.from_item(record.dynamodb.new_image)
+    except (KeyError, TypeError, ValueError):
+        # Retrying cannot repair an item; count it and move on instead of blocking the shard.
+        logger.warning("unreadable risk event", extra={"sequence": record.dynamodb.sequence_number})
+        metrics.add_metric(name="UnreadableRiskEvents", unit=MetricUnit.Count, value=1)
+        return
+
     if event.suppressed:
         metrics.add_metric(name="SuppressedRiskEvents", unit=MetricUnit.Count, value=1)
         return
