@@ -1,0 +1,1 @@
+"""The ECR function: container image scans and pushes."""
