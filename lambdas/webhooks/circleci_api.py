@@ -32,6 +32,8 @@ from lambdas.shared.exceptions import DetectorError
 DEFAULT_BASE_URL = "https://circleci.com"
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 MAX_PAGES = 50  # a workflow with more than 50 pages of jobs is not a workflow, it is a loop
+# Values that mean "no token configured" (a secret must hold something before it is set).
+NO_TOKEN = frozenset({"", "none", "unset", "disabled", "-"})
 V1_VCS = {"gh": "github", "github": "github", "bb": "bitbucket", "bitbucket": "bitbucket"}
 
 
@@ -149,8 +151,10 @@ def _token() -> str | None:
         from aws_lambda_powertools.utilities.parameters import get_secret
 
         value = get_secret(arn, max_age=300)
-        return value.strip() if isinstance(value, str) else None
-    return os.environ.get("CIRCLECI_API_TOKEN") or None
+        token = value.strip() if isinstance(value, str) else ""
+    else:
+        token = os.environ.get("CIRCLECI_API_TOKEN", "").strip()
+    return None if token.lower() in NO_TOKEN else token
 
 
 def _segment(value: str) -> str:
