@@ -58,7 +58,7 @@ def detect(record: GitHubEvent, context: Context) -> Outcome:
         f"severity) in GitHub repository {repo}",
         event_time=_when(record, context),
         variant=severity or None,
-        user=text(record.payload, "sender", "login") or None,
+        user=_person(record),
         repository=repo,
         evidence=compact({**evidence, "action": record.action}),
     )
@@ -97,6 +97,13 @@ def _legacy(record: GitHubEvent) -> tuple[str, dict[str, str]]:
         "severity": text(alert, "severity"),
         "url": text(alert, "external_reference"),
     }
+
+
+def _person(record: GitHubEvent) -> str | None:
+    """The sender's login when a person acted (reopened); GitHub or a bot only reports the alert."""
+    if text(record.payload, "sender", "type") not in ("User", ""):
+        return None
+    return text(record.payload, "sender", "login") or None
 
 
 def _when(record: GitHubEvent, context: Context) -> str:
