@@ -1,0 +1,203 @@
+"""Cold start: each handler's import time in a fresh interpreter, as a ratio to `import boto3`.
+
+Lambda's Python runtime ships boto3 precompiled, and the Powertools layer carries its own bytecode,
+but the function's code is the `lambdas/` folder zipped without `__pycache__` (infra/functions.py
+excludes it) on a read-only disk: every cold start compiles the project's modules from source.
+So the headline figure ("lambda") imports a copy of `lambdas/` that has no bytecode, with
+PYTHONDONTWRITEBYTECODE=1, while the installed packages have theirs (compiled first, so a
+machine that set PYTHONDONTWRITEBYTECODE still measures the runtime's situation). The "pyc"
+figure imports the project with bytecode too: what shipping `.pyc` files in the asset would buy.
+"""
+
+from __future__ import annotations
+
+import compileall
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import ROOT, TEST_ENVIRONMENT, median
+
+HANDLERS = (
+    "lambdas.ecr.handler",
+    "lambdas.webhooks.handler",
+    "lambdas.kubernetes.handler",
+    "lambdas.correlate.handler",
+)
+BASELINE = "boto3"
+RUNS = 7
+GOAL = 1.3
+TOP = 5
+# Packages a handler may import; compiled up front so their bytecode exists as in the runtime.
+PACKAGES = ("boto3", "botocore", "aws_lambda_powertools", "jmespath", "dateutil", "s3transfer")
+_TIMER = (
+    "import time; start = time.perf_counter(); import {module}; print(time.perf_counter() - start)"
+)
+
+
+def measure(runs: int = RUNS) -> dict[str, Any]:
+    """Median import time of each handler as a ratio to boto3's, and the costliest imports."""
+    _compile_dependencies()
+    compileall.compile_dir(str(ROOT / "lambdas"), quiet=1)
+    baseline_modules = _names(_importtime(BASELINE, ROOT))
+
+    with tempfile.TemporaryDirectory(prefix="bench-source-") as scratch:
+        source = Path(scratch)
+        # The project as the Lambda asset holds it: sources only, no bytecode.
+        shutil.copytree(ROOT / "lambdas", source / "lambdas", ignore=_no_bytecode)
+        rows = [_handler_row(name, source, baseline_modules, runs) for name in HANDLERS]
+
+    measured = [row for row in rows if "ratio" in row]
+    worst = max((row["ratio"] for row in measured), default=None)
+    baseline = median([row.pop("baseline_s") for row in measured]) if measured else None
+    return {
+        "baseline": {"module": BASELINE, "median_ms": baseline and round(baseline * 1000, 1)},
+        "handlers": rows,
+        "runs": runs,
+        "goal": GOAL,
+        "worst_ratio": worst,
+        "met": worst is not None and worst <= GOAL,
+    }
+
+
+def _handler_row(
+    module: str, source: Path, baseline_modules: set[str], runs: int
+) -> dict[str, Any]:
+    """One handler's figures, or a note when its module does not exist yet.
+
+    Each run imports boto3, then the handler from sources, then with bytecode, back to back: on a
+    shared machine neighbours share the noise, so the median of the per-run ratios is steadier
+    than a ratio of medians taken minutes apart.
+    """
+    path = ROOT / (module.replace(".", "/") + ".py")
+    if not path.exists():
+        return {"module": module, "skipped": f"{path.relative_to(ROOT)} does not exist yet"}
+
+    baseline, lambda_like, with_pyc = [], [], []
+    for _ in range(runs):
+        baseline.append(_import_seconds(BASELINE, ROOT))
+        lambda_like.append(_import_seconds(module, source))
+        with_pyc.append(_import_seconds(module, ROOT))
+    return {
+        "module": module,
+        "median_ms": round(median(lambda_like) * 1000, 1),
+        "ratio": round(median([a / b for a, b in zip(lambda_like, baseline, strict=True)]), 2),
+        "pyc_median_ms": round(median(with_pyc) * 1000, 1),
+        "pyc_ratio": round(median([a / b for a, b in zip(with_pyc, baseline, strict=True)]), 2),
+        "top_imports": _costliest(_importtime(module, ROOT), baseline_modules),
+        "baseline_s": median(baseline),
+    }
+
+
+def _import_seconds(module: str, cwd: Path) -> float:
+    """Seconds `import module` takes in a fresh interpreter started in `cwd`."""
+    answer = _child(["-c", _TIMER.format(module=module)], cwd)
+    return float(answer.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class _Import:
+    """One line of `-X importtime`: a module, its own time and the imports it triggered."""
+
+    name: str
+    level: int
+    own_us: int
+    children: list[_Import] = field(default_factory=list)
+
+    def extra_us(self, known: set[str]) -> int:
+        """Microseconds this import costs beyond modules in `known` (boto3's own imports)."""
+        if self.name in known:
+            return 0
+        return self.own_us + sum(child.extra_us(known) for child in self.children)
+
+
+def _importtime(module: str, cwd: Path) -> list[_Import]:
+    """The import tree of `import module`, from `-X importtime` (top-level imports, in order).
+
+    The output lists a module after everything it imported, indented one level deeper, so each
+    line adopts the deeper lines pending before it as its children.
+    """
+    answer = _child(["-X", "importtime", "-c", f"import {module}"], cwd)
+    pending: list[_Import] = []
+    for line in answer.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, _cumulative, name = line.removeprefix("import time:").split("|")
+        level = (len(name) - len(name.lstrip(" "))) // 2
+        node = _Import(name.strip(), level, int(own))
+        while pending and pending[-1].level > level:
+            node.children.insert(0, pending.pop())
+        pending.append(node)
+    return pending
+
+
+def _names(nodes: list[_Import]) -> set[str]:
+    """Every module name in an import tree."""
+    return {node.name for node in nodes} | {
+        name for node in nodes for name in _names(node.children)
+    }
+
+
+def _costliest(nodes: list[_Import], baseline: set[str]) -> list[dict[str, Any]]:
+    """The third-party imports project code triggers, by cost beyond boto3 (what to defer)."""
+    found: list[tuple[int, str]] = []
+    own = 0  # the project's modules themselves: compiling and running their top level
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if node.name.startswith("lambdas"):
+            own += node.own_us
+            stack.extend(node.children)
+        elif node.name not in baseline:
+            found.append((node.extra_us(baseline), node.name))
+    found.append((own, "lambdas.* (own code)"))
+    found.sort(reverse=True)
+    return [{"module": name, "ms": round(cost / 1000, 1)} for cost, name in found[:TOP]]
+
+
+def _child(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the venv's interpreter with the tests' environment and no bytecode writing."""
+    env = {**os.environ, **TEST_ENVIRONMENT, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPATH", None)
+    return subprocess.run(
+        [sys.executable, *arguments], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+
+
+def _compile_dependencies() -> None:
+    """Compile the installed packages handlers import, as the runtime and layer ship them."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    for package in PACKAGES:
+        if (site / package).is_dir():
+            compileall.compile_dir(str(site / package), quiet=1)
+
+
+def _no_bytecode(folder: str, names: list[str]) -> list[str]:
+    """copytree filter: leave bytecode behind."""
+    return [name for name in names if name == "__pycache__" or name.endswith(".pyc")]
+
+
+def report(result: dict[str, Any]) -> None:
+    """Print the figures and the costliest imports of each handler."""
+    base = result["baseline"]
+    print(f"import {base['module']}: {base['median_ms']} ms (median of {result['runs']})")
+    for row in result["handlers"]:
+        if "skipped" in row:
+            print(f"{row['module']}: skipped ({row['skipped']})")
+            continue
+        print(
+            f"{row['module']}: {row['median_ms']} ms, ratio {row['ratio']}"
+            f" (with project .pyc: {row['pyc_median_ms']} ms, ratio {row['pyc_ratio']})"
+        )
+        for item in row["top_imports"]:
+            print(f"    {item['ms']:>7} ms  {item['module']}")
+
+
+if __name__ == "__main__":
+    report(measure())
