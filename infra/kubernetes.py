@@ -52,7 +52,7 @@ class KubernetesSource(Construct):
             else logs.FilterPattern.all_events()
         )
         destination = log_destinations.LambdaDestination(self.function)
-        for name in log_groups:
+        for name in dict.fromkeys(log_groups):
             # The construct id carries the name, so reordering the list replaces nothing.
             group = logs.LogGroup.from_log_group_name(self, f"Source {name}", name)
             logs.SubscriptionFilter(
