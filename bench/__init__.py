@@ -28,6 +28,8 @@ TEST_ENVIRONMENT = {
 def use_test_environment() -> None:
     """Set the tests' environment in this process (before any boto3 client exists)."""
     os.environ.update(TEST_ENVIRONMENT)
+    # Handlers log one line per delivery at INFO; the table is the output here.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
 def percentile(values: list[float], fraction: float) -> float:
