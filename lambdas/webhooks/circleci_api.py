@@ -52,7 +52,8 @@ class CircleCIClient:
 
     token: str = field(repr=False)
     base_url: str = DEFAULT_BASE_URL
-    timeout: float = 5.0
+    # Worst case per call about 3 x 3 s plus 1.5 s of backoff: inside a short Lambda timeout.
+    timeout: float = 3.0
     attempts: int = 3
     backoff: float = 0.5
     max_delay: float = 8.0
