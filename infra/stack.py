@@ -61,21 +61,18 @@ class DevSecOpsDetector(Stack):
 
     def _outputs(self) -> None:
         """What a user needs after deploy: table names, topics, webhook URLs and secrets."""
+        secrets = self.webhooks.secrets
         values = {
             "RiskTableName": self.store.risk_table.table_name,
             "StateTableName": self.store.state_table.table_name,
             "AlertTopicArn": self.alerts.topic.topic_arn,
             "OpsTopicArn": self.monitoring.topic.topic_arn,
             "SettingsParameterName": self.settings.parameter.parameter_name,
-            "GithubWebhookUrl": self.webhooks.urls["github"],
-            "CircleciWebhookUrl": self.webhooks.urls["circleci"],
-            "GithubWebhookSecretArn": self.webhooks.secrets["GITHUB_WEBHOOK_SECRET_ARN"].secret_arn,
-            "CircleciWebhookSecretArn": self.webhooks.secrets[
-                "CIRCLECI_WEBHOOK_SECRET_ARN"
-            ].secret_arn,
-            "CircleciApiTokenSecretArn": self.webhooks.secrets[
-                "CIRCLECI_API_TOKEN_SECRET_ARN"
-            ].secret_arn,
+            "GitHubWebhookUrl": self.webhooks.urls["github"],
+            "CircleCiWebhookUrl": self.webhooks.urls["circleci"],
+            "GitHubWebhookSecret": secrets["GITHUB_WEBHOOK_SECRET_ARN"].secret_arn,
+            "CircleCiWebhookSecret": secrets["CIRCLECI_WEBHOOK_SECRET_ARN"].secret_arn,
+            "CircleCiApiToken": secrets["CIRCLECI_API_TOKEN_SECRET_ARN"].secret_arn,
         }
         for name, value in values.items():
             CfnOutput(self, name, value=value)

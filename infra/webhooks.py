@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, SecretValue
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -70,14 +70,15 @@ class WebhookSource(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
 
-        # Secrets the user sets after deploy; until then they hold a random value.
+        # Webhook secrets start random (usable as they are); the token starts as "unset", which
+        # the function reads as "no token" until the user stores a real one.
         self.secrets = {
-            "GITHUB_WEBHOOK_SECRET_ARN": self._secret("GithubWebhookSecret", "GitHub webhook"),
+            "GITHUB_WEBHOOK_SECRET_ARN": self._secret("GitHubWebhookSecret", "GitHub webhook"),
             "CIRCLECI_WEBHOOK_SECRET_ARN": self._secret(
-                "CircleciWebhookSecret", "CircleCI webhook"
+                "CircleCiWebhookSecret", "CircleCI webhook"
             ),
             "CIRCLECI_API_TOKEN_SECRET_ARN": self._secret(
-                "CircleciApiToken", "CircleCI API token (optional, for step-level checks)"
+                "CircleCiApiToken", "CircleCI API token (optional)", placeholder="unset"
             ),
         }
 
@@ -105,9 +106,18 @@ class WebhookSource(Construct):
         self.api = self._http_api()
         self.urls = {name: f"{self.api.api_endpoint}{path}" for name, path in ROUTES.items()}
 
-    def _secret(self, construct_id: str, what: str) -> secretsmanager.Secret:
-        """A secret whose value the user replaces (README: put-secret-value)."""
+    def _secret(
+        self, construct_id: str, what: str, placeholder: str | None = None
+    ) -> secretsmanager.Secret:
+        """A secret the user may replace after deploy (README: put-secret-value)."""
         # Secret: shared with the provider, so rotation is done by hand on both sides.
+        if placeholder:
+            return secretsmanager.Secret(
+                self,
+                construct_id,
+                description=f"DevSecOpsDetector {what}",
+                secret_string_value=SecretValue.unsafe_plain_text(placeholder),
+            )
         return secretsmanager.Secret(
             self,
             construct_id,

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
+from lambdas.webhooks.circleci_api import NO_TOKEN
 from tests.infra.conftest import FULL_SETTINGS, Synthesized
 
 SCAN_COMPLETE = {
@@ -120,8 +121,8 @@ def test_the_webhook_urls_are_stack_outputs(synthesized: Synthesized) -> None:
     api_id = synthesized.logical_id(synthesized.stack.webhooks.api)
 
     for name, path in [
-        ("GithubWebhookUrl", "/webhooks/github"),
-        ("CircleciWebhookUrl", "/webhooks/circleci"),
+        ("GitHubWebhookUrl", "/webhooks/github"),
+        ("CircleCiWebhookUrl", "/webhooks/circleci"),
     ]:
         assert outputs[name]["Value"] == {
             "Fn::Join": ["", [{"Fn::GetAtt": [api_id, "ApiEndpoint"]}, path]]
@@ -181,3 +182,19 @@ def test_async_invocations_retry_then_land_in_the_dead_letter_queue(
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": [synthesized.logical_id(construct.dead_letters), "Arn"]
     }
+
+
+def test_webhook_secrets_start_random_and_the_api_token_starts_as_no_token(
+    synthesized: Synthesized,
+) -> None:
+    secrets = synthesized.stack.webhooks.secrets
+    resources = synthesized.resources("AWS::SecretsManager::Secret")
+
+    def properties(key: str) -> dict[str, Any]:
+        return resources[synthesized.logical_id(secrets[key])]["Properties"]
+
+    token = properties("CIRCLECI_API_TOKEN_SECRET_ARN")
+    assert token["SecretString"].lower() in NO_TOKEN
+    for key in ("GITHUB_WEBHOOK_SECRET_ARN", "CIRCLECI_WEBHOOK_SECRET_ARN"):
+        assert properties(key)["GenerateSecretString"]["PasswordLength"] >= 32
+        assert "SecretString" not in properties(key)

@@ -152,11 +152,11 @@ def test_the_stack_outputs_what_a_user_needs_after_deploy(synthesized: Synthesiz
         "RiskTableName",
         "StateTableName",
         "AlertTopicArn",
-        "GithubWebhookUrl",
-        "CircleciWebhookUrl",
-        "GithubWebhookSecretArn",
-        "CircleciWebhookSecretArn",
-        "CircleciApiTokenSecretArn",
+        "GitHubWebhookUrl",
+        "CircleCiWebhookUrl",
+        "GitHubWebhookSecret",
+        "CircleCiWebhookSecret",
+        "CircleCiApiToken",
     }
 
 
