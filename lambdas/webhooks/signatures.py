@@ -48,8 +48,11 @@ def parse_secret(raw: str) -> tuple[str, ...]:
     text = raw.strip()
     if text.startswith("{"):
         try:
-            listed = json.loads(text).get("secrets", [])
+            listed = json.loads(text).get("secrets")
         except (ValueError, AttributeError):
+            return ()
+        # Anything but a list of strings is refused: iterating a string would yield 1-char secrets.
+        if not isinstance(listed, list):
             return ()
         return tuple(item for item in listed if isinstance(item, str) and item)
     return (text,) if text else ()
