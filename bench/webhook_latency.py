@@ -23,7 +23,7 @@ from bench import ROOT, percentile, use_test_environment
 SAMPLE = ROOT / "events" / "github" / "dependabot_alert_created.json"
 SECRET = "bench-webhook-secret"
 WARM_UP = 20
-DELIVERIES = 300
+DELIVERIES = 200
 
 
 def deliveries(count: int, start: int = 0) -> Iterator[dict[str, Any]]:
