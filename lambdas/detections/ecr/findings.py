@@ -5,6 +5,12 @@ them, by key, so Inspector's one-finding events add up and a redelivered finding
 time and channel of the last change, and the principal who pushed the image once CloudTrail says so.
 The band's risk event is rebuilt from that item whenever it changes, with the same natural key
 (digest + band), so the stored risk event is updated in place rather than repeated.
+
+Known shortcoming: state is read, changed and written back without a lock. Inspector sends one event
+per finding, many at once after a scan; two invocations folding findings of the same image and band
+at the same moment can each write their own view, and a finding drops out of the count until
+Inspector updates it. Until the store offers a versioned (conditional) state write, deploy the ECR
+function with reserved concurrency 1: pushes and scans are few; throttled events wait and retry.
 """
 
 from __future__ import annotations

@@ -136,9 +136,8 @@ def scan_from_cloudtrail(detail: Mapping[str, Any]) -> ImageScan | None:
     reader = principal_of(detail.get("userIdentity"))
     # One page of a longer listing adds to what is known; only a single-page answer is the list.
     whole = not request.get("nextToken") and not response.get("nextToken")
-    repository = response.get("repositoryName") or request.get("repositoryName") or ""
     return scan_from_listing(
-        _text({"repositoryName": repository}, "repositoryName", "cloudtrail"),
+        _text({**request, **response}, "repositoryName", "cloudtrail"),
         _text(image, "imageDigest", "cloudtrail"),
         response.get("imageScanFindings") or {},
         event_time=_text(detail, "eventTime", "cloudtrail"),
