@@ -31,7 +31,7 @@ HANDLERS = (
     "lambdas.correlate.handler",
 )
 BASELINE = "boto3"
-RUNS = 7
+RUNS = 5
 GOAL = 1.3
 TOP = 5
 # Packages a handler may import; compiled up front so their bytecode exists as in the runtime.
