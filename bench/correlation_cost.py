@@ -194,10 +194,9 @@ def _one(history: int) -> dict[str, Any]:
 
         meter = Meter(client("dynamodb"))
         store.put_risk_event(_risk_event(history, now), now, retention)
-        with meter.counting():
-            started = time.perf_counter()
+        with meter.counting(), _timing(aws) as spent:
             aws.pump()
-            elapsed = time.perf_counter() - started
+        elapsed = sum(spent)
         aggregates = _aggregate_bytes(aws)
 
     return {
@@ -208,6 +207,26 @@ def _one(history: int) -> dict[str, Any]:
         "seed_seconds": round(seeded, 1),
         "seeded": "real path" if history <= REAL_PATH_LIMIT else "aggregate written directly",
     }
+
+
+@contextmanager
+def _timing(aws: Any) -> Iterator[list[float]]:
+    """Time the handler calls alone (reading moto's stream is the runtime's work, not Lambda's)."""
+    spent: list[float] = []
+    invoke = aws.invoke
+
+    def timed(function: str, event: dict[str, Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            return invoke(function, event)
+        finally:
+            spent.append(time.perf_counter() - started)
+
+    aws.invoke = timed
+    try:
+        yield spent
+    finally:
+        del aws.invoke
 
 
 def _seed(aws: Any, store: Any, history: int, now: datetime, retention: int) -> None:
