@@ -29,12 +29,14 @@ from lambdas.shared.observability import logger, metrics
 from lambdas.shared.pipeline import Processed
 from lambdas.shared.settings import load_settings
 from lambdas.shared.store import DynamoStore
-from lambdas.webhooks import github
+from lambdas.webhooks import circleci, github
 from lambdas.webhooks.providers import Delivery, Provider
 from lambdas.webhooks.signatures import SecretUnavailableError
 
 # To add a provider, add its module's PROVIDER here: the route is /webhooks/<name>.
-PROVIDERS: dict[str, Provider] = {provider.name: provider for provider in (github.PROVIDER,)}
+PROVIDERS: dict[str, Provider] = {
+    provider.name: provider for provider in (github.PROVIDER, circleci.PROVIDER)
+}
 
 # GitHub caps payloads at 25 MB and API Gateway at 10 MB, but the events the detections read are
 # tens of KB (a pull request body is at most 65,536 characters). 1 MiB keeps large unwanted
