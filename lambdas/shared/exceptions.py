@@ -13,3 +13,7 @@ class SettingsError(DetectorError):
 
 class InputError(DetectorError):
     """One input record cannot be used; the message names the source and field, not the value."""
+
+
+class StateConflict(DetectorError):
+    """Another invocation changed detection state first; load it again and re-evaluate."""

@@ -15,11 +15,13 @@ from typing import Any, Literal, Protocol
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from lambdas.shared.clients import client
+from lambdas.shared.exceptions import StateConflict
 from lambdas.shared.risk import RiskEvent
 from lambdas.shared.schema import RISK_PK, RISK_SK, STATE_PK, STATE_SK, TTL_ATTRIBUTE
 
 PutResult = Literal["new", "updated", "unchanged"]
 STATE_ITEM = "state"
+VERSION = "version"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -67,6 +69,8 @@ class DynamoStore:
     def __init__(self, risk_table: str, state_table: str) -> None:
         self.risk_table = risk_table
         self.state_table = state_table
+        # Version of each state item as last loaded (0: absent), for optimistic locking.
+        self.versions: dict[str, int] = {}
 
     @classmethod
     def from_environment(cls) -> DynamoStore:
@@ -96,10 +100,10 @@ class DynamoStore:
             return "unchanged"
 
     def load_state(self, keys: list[str]) -> dict[str, dict[str, Any]]:
-        """Batch-read state items (at most 100 keys per call, as DynamoDB allows)."""
+        """Batch-read state items, remembering each one's version for `save_state`."""
         found: dict[str, dict[str, Any]] = {}
         unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), 100):
+        for start in range(0, len(unique), 100):  # BatchGetItem takes at most 100 keys
             request = {
                 self.state_table: {
                     "Keys": [_state_key(key) for key in unique[start : start + 100]],
@@ -110,20 +114,66 @@ class DynamoStore:
                 answer = dynamodb_client().batch_get_item(RequestItems=request)
                 for raw in answer["Responses"].get(self.state_table, []):
                     item = deserialize(raw)
-                    found[item.pop(STATE_PK)] = _strip_keys(item)
+                    key = item.pop(STATE_PK)
+                    self.versions[key] = int(item.pop(VERSION, 0))
+                    found[key] = _strip_keys(item)
                 request = answer.get("UnprocessedKeys") or {}
+
+        for key in unique:
+            self.versions.setdefault(key, 0)
         return found
 
     def save_state(self, updates: dict[str, dict[str, Any] | None], expires_at: int) -> None:
-        """Put or delete each state item."""
+        """Write every update at once, only if no item changed since it was loaded.
+
+        Raises StateConflict when another invocation wrote first: the caller loads the state
+        again and re-evaluates. Keys that were not loaded are written without that check.
+        """
+        actions = [self._action(key, value, expires_at) for key, value in updates.items()]
         client = dynamodb_client()
-        for key, value in updates.items():
-            item_key = {STATE_PK: key, STATE_SK: STATE_ITEM}
-            if value is None:
-                client.delete_item(TableName=self.state_table, Key=serialize(item_key))
-                continue
-            item = {**value, **item_key, TTL_ATTRIBUTE: value.get(TTL_ATTRIBUTE, expires_at)}
-            client.put_item(TableName=self.state_table, Item=serialize(item))
+        try:
+            if len(actions) == 1:  # one item needs no transaction (which costs double)
+                ((kind, request),) = actions[0].items()
+                call = client.put_item if kind == "Put" else client.delete_item
+                call(**request)
+            else:
+                for start in range(0, len(actions), 100):  # a transaction holds 100 items
+                    client.transact_write_items(TransactItems=actions[start : start + 100])
+        except (
+            client.exceptions.ConditionalCheckFailedException,
+            client.exceptions.TransactionCanceledException,
+        ) as exc:
+            raise StateConflict(f"state changed concurrently: {sorted(updates)}") from exc
+
+        for key in updates:
+            self.versions[key] = self.versions.get(key, 0) + 1
+
+    def _action(self, key: str, value: dict[str, Any] | None, expires_at: int) -> dict[str, Any]:
+        """One conditional Put or Delete of a state item, guarded by its loaded version."""
+        item_key = {STATE_PK: key, STATE_SK: STATE_ITEM}
+        version = self.versions.get(key)
+        guard: dict[str, Any] = {}
+        if version == 0:
+            guard = {
+                "ConditionExpression": "attribute_not_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": STATE_PK},
+            }
+        elif version:
+            guard = {
+                "ConditionExpression": "#version = :version",
+                "ExpressionAttributeNames": {"#version": VERSION},
+                "ExpressionAttributeValues": serialize({":version": version}),
+            }
+
+        if value is None:
+            return {"Delete": {"TableName": self.state_table, "Key": serialize(item_key), **guard}}
+        item = {
+            **value,
+            **item_key,
+            VERSION: (version or 0) + 1,
+            TTL_ATTRIBUTE: value.get(TTL_ATTRIBUTE, expires_at),
+        }
+        return {"Put": {"TableName": self.state_table, "Item": serialize(item), **guard}}
 
 
 class MemoryStore:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from devsecops.runtime import LocalAws
+from lambdas.detections.base import NOTHING, Context, Detection, Outcome, Rule
+from lambdas.shared.exceptions import StateConflict
+from lambdas.shared.pipeline import process
 from lambdas.shared.risk import RiskEvent
+from lambdas.shared.settings import Settings
 from lambdas.shared.store import DynamoStore, MemoryStore
 
 NOW = datetime(2026, 12, 3, tzinfo=UTC)
@@ -70,3 +76,62 @@ def test_state_items_are_written_read_and_deleted() -> None:
 
         store.save_state({"a": None}, expires_at=5)
         assert set(store.load_state(["a", "b"])) == {"b"}
+
+
+def test_a_state_write_based_on_a_stale_read_is_refused() -> None:
+    with LocalAws():
+        first, second = DynamoStore.from_environment(), DynamoStore.from_environment()
+        first.load_state(["k"])
+        second.load_state(["k"])
+
+        first.save_state({"k": {"n": 1}}, expires_at=5)
+
+        with pytest.raises(StateConflict):
+            second.save_state({"k": {"n": 2}}, expires_at=5)
+        assert DynamoStore.from_environment().load_state(["k"])["k"]["n"] == 1
+
+
+def test_several_state_items_are_written_together_or_not_at_all() -> None:
+    with LocalAws():
+        stale = DynamoStore.from_environment()
+        stale.load_state(["a", "b"])
+        DynamoStore.from_environment().save_state({"b": {"n": 9}}, expires_at=5)
+
+        with pytest.raises(StateConflict):
+            stale.save_state({"a": {"n": 1}, "b": {"n": 1}}, expires_at=5)
+
+        assert DynamoStore.from_environment().load_state(["a", "b"]) == {
+            "b": {"n": 9, "expires_at": 5}
+        }
+
+
+COUNTER = Detection("counter", "Counter", "test", 10, (), "test", "counts records in state")
+
+
+def count_records(record: str, context: Context) -> Outcome:
+    """A stateful rule: adds one to a counter on every record."""
+    seen = int(context.state.get("counter", {}).get("n", 0))
+    return Outcome(state={"counter": {"n": seen + 1}}) if record else NOTHING
+
+
+def test_the_pipeline_re_evaluates_a_record_when_its_state_changed_underneath() -> None:
+    with LocalAws():
+        store = DynamoStore.from_environment()
+        original_load = store.load_state
+        loads = []
+
+        def racing_load(keys: list[str]) -> dict:
+            """Load, then let another invocation write first (only the first time)."""
+            state = original_load(keys)
+            if not loads:
+                DynamoStore.from_environment().save_state({"counter": {"n": 41}}, 5)
+            loads.append(keys)
+            return state
+
+        store.load_state = racing_load  # type: ignore[method-assign]
+        rule = Rule(COUNTER, count_records)
+
+        process([rule], "x", settings=Settings(), now=NOW, store=store, state_keys=["counter"])
+
+        assert len(loads) == 2
+        assert DynamoStore.from_environment().load_state(["counter"])["counter"]["n"] == 42
