@@ -1,11 +1,14 @@
 """Correlation: sum each entity's risk over a sliding window of event time, alert once per window.
 
-Cost per risk event is bounded whatever an entity's history. For every entity a risk event names:
+Each entity keeps one small item per hour of event time: a count and a score per detection, its
+first and last event and its highest-scoring risk event. For every entity a risk event names,
+correlating it costs a bounded amount of DynamoDB work whatever the entity's history:
 
-1. one Query reads at most two aggregate items (the window always spans at most two epochs, an
-   epoch being one window length of hourly buckets);
-2. one transaction writes a marker for the risk event id (so a retried or replayed record is
-   never counted twice) together with the updated aggregate (optimistic locking on a version);
+1. one Query reads the entity's hourly items inside the window (at most `window_hours` items of a
+   few hundred bytes each);
+2. one transaction writes a marker for the risk event id (so a retried or replayed record is never
+   counted twice) and adds the score to the hour's item with an atomic ADD (no read-modify-write, so
+   concurrent shards never overwrite each other);
 3. only when the window's total crosses the threshold, one conditional write claims the alert for
    this window, the alert is published, and the claim is marked sent. A crash between publishing
    and marking leaves the claim pending, so the retry publishes again: at least once, never lost.
@@ -13,7 +16,6 @@ Cost per risk event is bounded whatever an entity's history. For every entity a 
 
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,12 +28,12 @@ from lambdas.shared.store import deserialize, dynamodb_client, serialize
 
 HOUR = 3600
 TOP_EVIDENCE = 5
-MESSAGE_LIMIT = 200
+MESSAGE_LIMIT = 160
 MAX_ATTEMPTS = 5
 
 
 class ConcurrentUpdate(Exception):
-    """The aggregate changed under us too many times in a row; the record will be retried."""
+    """Transactions on the same hour kept colliding; the record fails and the stream retries it."""
 
 
 @dataclass
@@ -169,59 +171,47 @@ class Correlator:
         return window.score > self.settings.threshold and distinct >= self.settings.min_detections
 
     def _count(self, entity: str, event: RiskEvent, now: datetime) -> Window:
-        """Add `event` to the entity's aggregate once; return the window ending at its hour."""
-        hour = int(parse_time(event.event_time).timestamp()) // HOUR
-        epoch = self._epoch(hour)
+        """Add `event` to the entity's hour once; return the window ending at that hour."""
+        hour = _hour(event.event_time)
         for _ in range(MAX_ATTEMPTS):
-            epochs = self._load_epochs(entity, hour)
-            own = epochs.get(epoch, {"buckets": {}, "top": [], "version": 0})
-            updated = {**copy.deepcopy(own), "version": own["version"] + 1}
-            _add(updated, event, hour)
-
-            result = self._write(entity, event, epoch, updated, now)
+            hours = self._load(entity, hour)
+            result = self._write(entity, event, hour, hours.get(hour), now)
             if result == "conflict":
-                continue
+                continue  # another transaction touched the same item: read again and retry
             if result == "counted":
-                epochs[epoch] = updated
-            return _window(epochs, hour, self.settings.window_hours)
+                _add(hours, hour, event)
+            return _window(hours, hour, self.settings.window_hours)
         raise ConcurrentUpdate(entity)
 
     def _write(
-        self, entity: str, event: RiskEvent, epoch: int, updated: dict[str, Any], now: datetime
+        self, entity: str, event: RiskEvent, hour: int, known: Bucket | None, now: datetime
     ) -> str:
-        """Write the risk event's marker and the updated aggregate in one transaction.
+        """Write the risk event's marker and add it to its hour, in one transaction.
 
-        Returns "counted", "duplicate" (the marker exists: a retry or a replay) or "conflict"
-        (another writer changed the aggregate first; read it again).
+        Returns "counted", "duplicate" (the marker exists: a retry or a replay) or "conflict".
         """
         client = dynamodb_client()
-        previous = updated["version"] - 1
-        marker = {STATE_PK: _pk(entity), STATE_SK: f"counted#{event.id}"}
-        aggregate = {
-            STATE_PK: _pk(entity),
-            STATE_SK: f"epoch#{epoch:010d}",
-            "buckets": updated["buckets"],
-            "top": updated["top"],
-            "version": updated["version"],
-        }
-        fresh = "attribute_not_exists(#pk)"
-        guard = {"ConditionExpression": fresh, "ExpressionAttributeNames": {"#pk": STATE_PK}}
-        if previous:
-            guard = {
-                "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": serialize({":v": previous}),
-            }
+        expires = self._expiry(now)
+        marker = serialize(
+            {STATE_PK: _pk(entity), STATE_SK: f"m#{event.id}", TTL_ATTRIBUTE: expires}
+        )
         try:
             client.transact_write_items(
                 TransactItems=[
                     {
                         "Put": {
-                            **self._put(marker, now),
-                            "ConditionExpression": fresh,
+                            "TableName": self.table,
+                            "Item": marker,
+                            "ConditionExpression": "attribute_not_exists(#pk)",
                             "ExpressionAttributeNames": {"#pk": STATE_PK},
                         }
                     },
-                    {"Put": {**self._put(aggregate, now), **guard}},
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            **_hour_update(entity, event, hour, known, expires),
+                        }
+                    },
                 ]
             )
             return "counted"
@@ -230,85 +220,116 @@ class Correlator:
             duplicate = bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
             return "duplicate" if duplicate else "conflict"
 
-    def _put(self, item: dict[str, Any], now: datetime) -> dict[str, Any]:
-        """A transaction Put of `item` into the state table, with its TTL."""
-        return {
-            "TableName": self.table,
-            "Item": serialize({**item, TTL_ATTRIBUTE: self._expiry(now)}),
-        }
-
-    def _load_epochs(self, entity: str, hour: int) -> dict[int, dict[str, Any]]:
-        """Read the aggregates of the epochs the window ending at `hour` can touch."""
-        first = self._epoch(hour - self.settings.window_hours + 1)
+    def _load(self, entity: str, hour: int) -> dict[int, Bucket]:
+        """Read the entity's hourly items inside the window ending at `hour`."""
+        first = hour - self.settings.window_hours + 1
         answer = dynamodb_client().query(
             TableName=self.table,
             KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
             ExpressionAttributeNames={"#pk": STATE_PK, "#sk": STATE_SK},
             ExpressionAttributeValues=serialize(
-                {
-                    ":pk": _pk(entity),
-                    ":low": f"epoch#{first:010d}",
-                    ":high": f"epoch#{self._epoch(hour):010d}",
-                }
+                {":pk": _pk(entity), ":low": _hour_key(first), ":high": _hour_key(hour)}
             ),
             ConsistentRead=True,
         )
-        epochs = {}
-        for raw in answer.get("Items", []):
-            item = deserialize(raw)
-            epoch = int(item[STATE_SK].split("#", 1)[1])
-            epochs[epoch] = {
-                "buckets": _plain(item.get("buckets", {})),
-                "top": _plain(item.get("top", [])),
-                "version": int(item["version"]),
-            }
-        return epochs
-
-    def _epoch(self, hour: int) -> int:
-        """The epoch (a run of `window_hours` hourly buckets) holding an hour."""
-        return hour // self.settings.window_hours
+        buckets = [Bucket.from_item(deserialize(raw)) for raw in answer.get("Items", [])]
+        return {bucket.hour: bucket for bucket in buckets}
 
     def _expiry(self, now: datetime) -> int:
         """TTL for correlation state: it outlives the risk events it summarises."""
         return int((now + timedelta(days=self.retention_days)).timestamp())
 
 
-def _add(aggregate: dict[str, Any], event: RiskEvent, hour: int) -> None:
-    """Add one risk event to its hourly bucket, and to the epoch's top evidence.
+@dataclass
+class Bucket:
+    """One entity's risk in one hour of event time."""
 
-    A bucket keeps only `[count, score]` per detection and its first and last event time, so an
-    epoch item stays a few kilobytes (its write cost) however many risk events it sums.
+    hour: int
+    detections: dict[str, list[int]] = field(default_factory=dict)  # detection -> [count, score]
+    first: str | None = None
+    last: str | None = None
+    top: dict[str, Any] | None = None
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Bucket:
+        """Read an hourly item of the state table."""
+        detections: dict[str, list[int]] = {}
+        for name, value in item.items():
+            kind, _, detection = name.partition(":")
+            if detection and kind in ("n", "s"):
+                totals = detections.setdefault(detection, [0, 0])
+                totals[0 if kind == "n" else 1] = int(value)
+        top = _plain(item["top"]) if "top" in item else None
+        hour = int(str(item[STATE_SK]).split("#", 1)[1])
+        return cls(hour, detections, item.get("first"), item.get("last"), top)
+
+
+def _hour_update(
+    entity: str, event: RiskEvent, hour: int, known: Bucket | None, expires: int
+) -> dict[str, Any]:
+    """UpdateItem arguments adding one risk event to its hourly item.
+
+    Counts and scores use ADD, which is atomic. First and last event and the top risk event are
+    evidence only: they are set from what was read, so a concurrent writer may leave them slightly
+    off, never the score.
     """
-    bucket = aggregate["buckets"].setdefault(str(hour), {"detections": {}})
-    totals = bucket["detections"].setdefault(event.detection, [0, 0])
+    first = min(filter(None, (known and known.first, event.event_time)))
+    last = max(filter(None, (known and known.last, event.event_time)))
+    names = {"#pk": STATE_PK, "#n": f"n:{event.detection}", "#s": f"s:{event.detection}"}
+    values: dict[str, Any] = {
+        ":one": 1,
+        ":score": event.risk_score,
+        ":first": first,
+        ":last": last,
+        ":ttl": expires,
+    }
+    sets = ["#first = :first", "#last = :last", f"{TTL_ATTRIBUTE} = :ttl"]
+    names.update({"#first": "first", "#last": "last"})
+    best = known.top["score"] if known and known.top else -1
+    if event.risk_score > best:
+        sets.append("#top = :top")
+        names["#top"] = "top"
+        values[":top"] = _evidence(event)
+
+    return {
+        "Key": serialize({STATE_PK: _pk(entity), STATE_SK: _hour_key(hour)}),
+        "UpdateExpression": "ADD #n :one, #s :score SET " + ", ".join(sets),
+        "ExpressionAttributeNames": {k: v for k, v in names.items() if k != "#pk"},
+        "ExpressionAttributeValues": serialize(values),
+    }
+
+
+def _add(hours: dict[int, Bucket], hour: int, event: RiskEvent) -> None:
+    """Reflect a counted risk event in the buckets read before counting it."""
+    bucket = hours.setdefault(hour, Bucket(hour))
+    totals = bucket.detections.setdefault(event.detection, [0, 0])
     totals[0] += 1
     totals[1] += event.risk_score
-    bucket["first"] = min(bucket.get("first") or event.event_time, event.event_time)
-    bucket["last"] = max(bucket.get("last") or event.event_time, event.event_time)
-    aggregate["top"] = _top(aggregate["top"] + [_evidence(event)])
+    bucket.first = min(filter(None, (bucket.first, event.event_time)))
+    bucket.last = max(filter(None, (bucket.last, event.event_time)))
+    if not bucket.top or event.risk_score > bucket.top["score"]:
+        bucket.top = _evidence(event)
 
 
-def _window(epochs: dict[int, dict[str, Any]], hour: int, length: int) -> Window:
-    """Sum the buckets of the `length` hours ending at `hour`."""
+def _window(hours: dict[int, Bucket], hour: int, length: int) -> Window:
+    """Sum the hourly buckets of the `length` hours ending at `hour`."""
     window = Window(start_hour=hour - length + 1, end_hour=hour + 1)
-    for aggregate in epochs.values():
-        for key, bucket in aggregate["buckets"].items():
-            if window.start_hour <= int(key) < window.end_hour:
-                _merge(window, bucket)
-        inside = [e for e in aggregate["top"] if _within(window, e["event_time"])]
-        window.top = _top(window.top + inside)
+    tops = []
+    for bucket in hours.values():
+        if not window.start_hour <= bucket.hour < window.end_hour:
+            continue
+        for name, (count, score) in bucket.detections.items():
+            merged = window.detections.setdefault(name, {"count": 0, "score": 0})
+            merged["count"] += count
+            merged["score"] += score
+            window.score += score
+        window.first = min(filter(None, (window.first, bucket.first)))
+        window.last = max(filter(None, (window.last, bucket.last)))
+        tops.extend([bucket.top] if bucket.top else [])
+
+    window.top = sorted(tops, key=lambda entry: (-entry["score"], entry["event_time"]))
+    window.top = window.top[:TOP_EVIDENCE]
     return window
-
-
-def _merge(window: Window, bucket: dict[str, Any]) -> None:
-    """Fold one hourly bucket into a window."""
-    for name, (count, score) in bucket["detections"].items():
-        merged = window.detections.setdefault(name, {"count": 0, "score": 0})
-        merged["count"] += int(count)
-        merged["score"] += int(score)
-        window.score += int(score)
-    window.first = min(filter(None, (window.first, bucket.get("first"))))
-    window.last = max(filter(None, (window.last, bucket.get("last"))))
 
 
 def _evidence(event: RiskEvent) -> dict[str, Any]:
@@ -323,22 +344,19 @@ def _evidence(event: RiskEvent) -> dict[str, Any]:
     }
 
 
-def _top(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The highest-scoring distinct entries, earliest first among equals."""
-    unique = {entry["id"]: entry for entry in entries}.values()
-    ranked = sorted(unique, key=lambda e: (-int(e["score"]), e["event_time"]))
-    return [_plain(entry) for entry in ranked[:TOP_EVIDENCE]]
+def _hour(timestamp: str) -> int:
+    """The epoch hour (hours since 1970) of an ISO 8601 timestamp."""
+    return int(parse_time(timestamp).timestamp()) // HOUR
+
+
+def _hour_key(hour: int) -> str:
+    """Sort key of an entity's hourly item; zero-padded so keys sort by time."""
+    return f"h#{hour:010d}"
 
 
 def _by_score(item: tuple[str, dict[str, int]]) -> tuple[int, str]:
     """Sort key: highest score first, then by name."""
     return (-item[1]["score"], item[0])
-
-
-def _within(window: Window, timestamp: str) -> bool:
-    """True when a timestamp falls inside a window's hours."""
-    hour = int(parse_time(timestamp).timestamp()) // HOUR
-    return window.start_hour <= hour < window.end_hour
 
 
 def _pk(entity: str) -> str:
