@@ -19,6 +19,7 @@ partition, its transactions copy the tables), about 4 minutes for 1,000 events o
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -265,36 +266,34 @@ def _risk_event(index: int, moment: datetime, repository: str = ENTITY) -> Any:
 
 
 def _write_aggregates(events: list[Any], now: datetime, retention: int) -> None:
-    """Fold events into the epoch aggregates with the engine's own functions; write them."""
+    """Fold events into the entity's hourly items with the engine's own functions; write them."""
     from lambdas.correlate import engine
     from lambdas.shared.clients import client
-    from lambdas.shared.risk import entity_key, parse_time
-    from lambdas.shared.settings import Correlation
+    from lambdas.shared.risk import entity_key
+    from lambdas.shared.store import serialize
 
-    correlator = engine.Correlator.from_environment(Correlation(window_hours=24), retention)
-    epochs: dict[int, dict[str, Any]] = {}
+    hours: dict[int, Any] = {}
     for event in events:
-        hour = int(parse_time(event.event_time).timestamp()) // engine.HOUR
-        empty: dict[str, Any] = {"buckets": {}, "top": []}
-        engine._add(epochs.setdefault(correlator._epoch(hour), empty), event, hour)
+        engine._add(hours, engine._hour(event.event_time), event)
 
-    pk = engine._pk(entity_key("repository", ENTITY))
-    for epoch, aggregate in epochs.items():
-        item = {**aggregate, "pk": pk, "sk": f"epoch#{epoch:010d}", "version": 1}
-        put = correlator._put(item, now)
-        client("dynamodb").put_item(**put)
+    entity = entity_key("repository", ENTITY)
+    expires = int((now + timedelta(days=retention)).timestamp())
+    table = os.environ["STATE_TABLE_NAME"]
+    for bucket in hours.values():
+        item = bucket.to_item(entity, expires)
+        client("dynamodb").put_item(TableName=table, Item=serialize(item))
 
 
 def _aggregate_bytes(aws: Any) -> int:
-    """Total size of the entity's aggregate items after the measured event."""
+    """Total size of the entity's hourly items after the measured event."""
     from lambdas.shared.clients import client
 
     answer = client("dynamodb").query(
         TableName=aws.names["STATE_TABLE_NAME"],
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :epoch)",
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :hour)",
         ExpressionAttributeValues={
             ":pk": {"S": f"corr#repository#{ENTITY}"},
-            ":epoch": {"S": "epoch#"},
+            ":hour": {"S": "h#"},
         },
     )
     return sum(item_size(item) for item in answer["Items"])

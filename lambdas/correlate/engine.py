@@ -263,6 +263,16 @@ class Bucket:
         hour = int(str(item[STATE_SK]).split("#", 1)[1])
         return cls(hour, detections, item.get("first"), item.get("last"), top)
 
+    def to_item(self, entity: str, expires_at: int) -> dict[str, Any]:
+        """The hourly item as the correlation writes it (used to seed history in benchmarks)."""
+        item: dict[str, Any] = {STATE_PK: _pk(entity), STATE_SK: _hour_key(self.hour)}
+        for detection, (count, score) in self.detections.items():
+            item[f"n:{detection}"] = count
+            item[f"s:{detection}"] = score
+        extras = {"first": self.first, "last": self.last, "top": self.top}
+        item.update({key: value for key, value in extras.items() if value is not None})
+        return {**item, TTL_ATTRIBUTE: expires_at}
+
 
 def _hour_update(
     entity: str, event: RiskEvent, hour: int, known: Bucket | None, expires: int

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -15,3 +16,7 @@ NAMESPACE = "DevSecOpsDetector"
 
 logger = Logger(service="devsecops", logger_handler=logging.StreamHandler(sys.stderr))
 metrics = Metrics(namespace=NAMESPACE, service="devsecops")
+
+# Most invocations have nothing to count (a webhook nobody reads, a benign log batch): that is
+# normal, not worth a warning in every log stream.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
