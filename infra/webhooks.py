@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import jsii
 from aws_cdk import Duration, RemovalPolicy, SecretValue
@@ -35,7 +36,8 @@ ACCESS_LOG_FIELDS = {
     "integrationLatency": "$context.integrationLatency",
     "integrationError": "$context.integration.error",
 }
-CI_CHECK_TIMEOUT = Duration.seconds(10)
+# GitHub gives up on a delivery after 10 s (CircleCI after 5 s): the function must answer first.
+FUNCTION_TIMEOUT = Duration.seconds(10)
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
@@ -93,7 +95,7 @@ class WebhookSource(Construct):
             self,
             "webhooks",
             memory=256,
-            timeout=CI_CHECK_TIMEOUT,
+            timeout=FUNCTION_TIMEOUT,
             environment={
                 **{key: secret.secret_arn for key, secret in self.secrets.items()},
                 "WEBHOOK_DLQ_URL": self.dead_letters.queue_url,
@@ -111,20 +113,17 @@ class WebhookSource(Construct):
     ) -> secretsmanager.Secret:
         """A secret the user may replace after deploy (README: put-secret-value)."""
         # Secret: shared with the provider, so rotation is done by hand on both sides.
-        if placeholder:
-            return secretsmanager.Secret(
-                self,
-                construct_id,
-                description=f"DevSecOpsDetector {what}",
-                secret_string_value=SecretValue.unsafe_plain_text(placeholder),
-            )
+        initial: dict[str, Any] = (
+            {"secret_string_value": SecretValue.unsafe_plain_text(placeholder)}
+            if placeholder
+            else {
+                "generate_secret_string": secretsmanager.SecretStringGenerator(
+                    exclude_punctuation=True, password_length=40
+                )
+            }
+        )
         return secretsmanager.Secret(
-            self,
-            construct_id,
-            description=f"DevSecOpsDetector {what}",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                exclude_punctuation=True, password_length=40
-            ),
+            self, construct_id, description=f"DevSecOpsDetector {what}", **initial
         )
 
     def _check_queue(self) -> sqs.Queue:
@@ -135,7 +134,7 @@ class WebhookSource(Construct):
             "CiChecks",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            visibility_timeout=Duration.seconds(CI_CHECK_TIMEOUT.to_seconds() * 6),
+            visibility_timeout=Duration.seconds(FUNCTION_TIMEOUT.to_seconds() * 6),
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.check_dead_letters, max_receive_count=3
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,17 +110,31 @@ def test_each_function_logs_to_its_own_group_with_a_retention(
     assert group["RetentionInDays"] > 0
 
 
-def test_all_functions_share_one_code_asset_holding_only_the_lambdas_package(
-    synthesized: Synthesized,
-) -> None:
-    keys = {
+def shared_asset(synthesized: Synthesized) -> Path:
+    """The one code asset every function uses, as staged in the cloud assembly."""
+    (key,) = {
         resource["Properties"]["Code"]["S3Key"]
         for resource in synthesized.resources("AWS::Lambda::Function").values()
     }
-    (key,) = keys
-    asset = synthesized.outdir / f"asset.{key.removesuffix('.zip')}"
+    return synthesized.outdir / f"asset.{key.removesuffix('.zip')}"
+
+
+def test_all_functions_share_one_code_asset_holding_only_the_lambdas_package(
+    synthesized: Synthesized,
+) -> None:
+    asset = shared_asset(synthesized)
     shipped = {path.relative_to(asset).as_posix() for path in asset.rglob("*")}
 
     assert {path.split("/")[0] for path in shipped} == {"lambdas"}
     assert "lambdas/correlate/handler.py" in shipped
     assert not [path for path in shipped if "__pycache__" in path or "/tests" in path]
+
+
+def test_every_data_file_the_functions_ship_has_a_notice_beside_it(
+    synthesized: Synthesized,
+) -> None:
+    # The lookup tables come from Splunk's Apache-2.0 content, whose attribution must ship too.
+    asset = shared_asset(synthesized)
+    data = [path for path in asset.rglob("*") if path.suffix in {".csv", ".yml", ".json"}]
+
+    assert [path.relative_to(asset) for path in data if not (path.parent / "NOTICE").exists()] == []
