@@ -20,6 +20,8 @@ DEMO_SETTINGS = EVENTS / "demo-settings.json"
 FOLDERS = ("cloudtrail", "ecr", "github", "circleci", "kubernetes")
 # The secrets the samples are signed with (events/github/README.md, events/circleci/README.md).
 # Only for local runs: the deployed function reads its secrets from Secrets Manager.
+# Only warnings reach the terminal: the demo's output is the risk table and the alerts.
+QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING"}
 LOCAL_SECRETS = {
     "GITHUB_WEBHOOK_SECRET": os.environ.get("GITHUB_WEBHOOK_SECRET", "devsecops-sample-secret"),
     "CIRCLECI_WEBHOOK_SECRET": os.environ.get("CIRCLECI_WEBHOOK_SECRET", "devsecops-sample-secret"),
@@ -31,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     """Deliver the samples, correlate, print the risk table and the alerts."""
     settings_path = args.settings or DEMO_SETTINGS
     settings = json.loads(settings_path.read_text())
-    with LocalAws(settings, env=LOCAL_SECRETS) as aws:
+    with LocalAws(settings, env={**LOCAL_SECRETS, **QUIET}) as aws:
+        _seed_scanned_image(aws)
         _say(f"Delivering the samples in {EVENTS.relative_to(ROOT)}/ to the handlers:")
         for path in samples():
             answer = aws.invoke(_function_for(path), json.loads(path.read_text()))
@@ -69,6 +72,14 @@ def print_alerts(alerts: list[dict[str, Any]]) -> None:
         print("\n" + "=" * 78)
         print(f"Subject: {subject(alert)}\n")
         print(render_text(alert))
+
+
+def _seed_scanned_image(aws: LocalAws) -> None:
+    """Give moto's ECR the image of the scan sample, with the findings of the real attack record."""
+    scan = json.loads((EVENTS / "ecr" / "image_scan_complete.json").read_text())["detail"]
+    record = json.loads((EVENTS / "cloudtrail" / "describe_image_scan_findings.json").read_text())
+    answer = record["detail"]["responseElements"]
+    aws.seed_image_scan(scan["repository-name"], scan["image-digest"], answer)
 
 
 def _function_for(path: Path) -> str:

@@ -50,7 +50,11 @@ _ENVIRONMENT = {
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "DevSecOpsDetector",
     "POWERTOOLS_SERVICE_NAME": "devsecops-local",
+    # The account the sample events name, so ECR calls for their registry find their repositories.
+    "MOTO_ACCOUNT_ID": "111111111111",
 }
+# moto's in-process control endpoint for the findings its DescribeImageScanFindings returns.
+_MOTO_SCAN_RESULTS = "http://motoapi.amazonaws.com/moto-api/static/ecr/scan-finding-results"
 
 
 @dataclass
@@ -142,6 +146,32 @@ class LocalAws:
             for message in messages:
                 found.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def seed_image_scan(self, repository: str, digest: str, answer: dict[str, Any]) -> None:
+        """Create an image in moto's ECR whose scan returns `answer` (a DescribeImageScanFindings
+        response), so an `ECR Image Scan` event makes the real handler fetch real findings."""
+        import requests  # a moto dependency; its mock answers this address in-process
+
+        ecr = clients.client("ecr")
+        if repository not in {
+            r["repositoryName"] for r in ecr.describe_repositories()["repositories"]
+        }:
+            ecr.create_repository(repositoryName=repository)
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {},
+                "layers": [],
+            }
+        )
+        ecr.put_image(repositoryName=repository, imageManifest=manifest, imageDigest=digest)
+        ecr.start_image_scan(repositoryName=repository, imageId={"imageDigest": digest})
+
+        result = {**answer, "repositoryName": repository, "imageId": {"imageDigest": digest}}
+        region = os.environ["AWS_DEFAULT_REGION"]
+        body = {"results": [result], "region": region, "account_id": os.environ["MOTO_ACCOUNT_ID"]}
+        requests.post(_MOTO_SCAN_RESULTS, json=body, timeout=5)
 
     def _set_env(self, values: dict[str, str]) -> None:
         """Set environment variables, remembering what to restore."""

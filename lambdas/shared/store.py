@@ -209,18 +209,19 @@ class MemoryStore:
 
 
 def _update_request(item: dict[str, Any], event: RiskEvent) -> dict[str, Any]:
-    """UpdateItem arguments that refresh count and evidence, and attach a user once known.
+    """UpdateItem arguments that refresh count, evidence and message; attach a user once known.
 
     The condition makes an identical write a no-op, so no stream record (and no correlation work)
     follows a redelivery. A user learned later (the principal who pushed an image whose findings
     arrived first) is attached to the existing risk event; correlation then counts it for that user.
     """
-    changes = ["#count = :count", "evidence = :evidence", "last_seen = :seen"]
+    changes = ["#count = :count", "evidence = :evidence", "message = :message", "last_seen = :seen"]
     conditions = ["#count <> :count", "evidence <> :evidence"]
     names = {"#count": "count"}
     values: dict[str, Any] = {
         ":count": event.count,
         ":evidence": item.get("evidence", {}),
+        ":message": event.message,
         ":seen": event.event_time,
     }
     if event.user:
