@@ -46,16 +46,18 @@ class SecretSource:
 def parse_secret(raw: str) -> tuple[str, ...]:
     """Read a SecretString: a plain secret, or JSON `{"secrets": ["new", "old"]}` while rotating."""
     text = raw.strip()
-    if text.startswith("{"):
-        try:
-            listed = json.loads(text).get("secrets")
-        except (ValueError, AttributeError):
-            return ()
-        # Anything but a list of strings is refused: iterating a string would yield 1-char secrets.
-        if not isinstance(listed, list):
-            return ()
-        return tuple(item for item in listed if isinstance(item, str) and item)
-    return (text,) if text else ()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None  # not JSON: a plain secret, whatever characters it holds
+
+    if not isinstance(data, dict):
+        return (text,) if text else ()
+    # Anything but a list of strings is refused: iterating a string would yield 1-char secrets.
+    listed = data.get("secrets")
+    if not isinstance(listed, list):
+        return ()
+    return tuple(item for item in listed if isinstance(item, str) and item)
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -80,7 +80,8 @@ def test_while_rotating_both_the_new_and_the_old_secret_are_accepted() -> None:
         ('{"secrets": ["a", "b"]}', ("a", "b")),
         ('{"secrets": ["a", 3, ""]}', ("a",)),
         ('{"secrets": "not-a-list"}', ()),
-        ("{broken json", ()),
+        ("{not json", ("{not json",)),
+        ('{"other": ["a"]}', ()),
         ("", ()),
     ],
 )
