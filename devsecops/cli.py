@@ -141,10 +141,19 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--settings", type=Path, help="settings JSON file")
     demo.set_defaults(run=_demo)
 
+    redrive = commands.add_parser("redrive", help="process parked webhook deliveries again")
+    _github_source().add_redrive_arguments(redrive)
+    redrive.set_defaults(run=lambda args: _github_source().run_redrive(args))
+
     serve = commands.add_parser("serve", help="serve the webhook routes on 127.0.0.1")
     _serve_arguments(serve)
     serve.set_defaults(run=_serve)
     return parser
+
+
+def _github_source() -> Any:
+    """The GitHub adapter, which also re-drives parked deliveries of every provider."""
+    return importlib.import_module("devsecops.sources.github")
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:

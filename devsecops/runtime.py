@@ -115,8 +115,15 @@ class LocalAws:
 
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
         """Call a function's real handler with an event, as Lambda would."""
+        from lambdas.shared.observability import metrics
+
         module = importlib.import_module(FUNCTIONS[function])
-        return module.lambda_handler(event, LambdaContext(function_name=function))
+        try:
+            return module.lambda_handler(event, LambdaContext(function_name=function))
+        finally:
+            # Metrics are disabled locally, so nothing flushes them: drop them after each call,
+            # or Powertools prints a batch on stdout once 100 accumulate.
+            metrics.clear_metrics()
 
     def pump(self) -> int:
         """Deliver new stream records to the correlation handler until none are left."""
@@ -198,7 +205,8 @@ class LocalAws:
             Endpoint=queue_arn,
             Attributes={"RawMessageDelivery": "true"},
         )
-        self._set_env({"ALERT_TOPIC_ARN": topic})
+        dead_letters = clients.client("sqs").create_queue(QueueName="webhook-dead-letters")
+        self._set_env({"ALERT_TOPIC_ARN": topic, "WEBHOOK_DLQ_URL": dead_letters["QueueUrl"]})
 
         description = clients.client("dynamodb").describe_table(
             TableName=os.environ["RISK_TABLE_NAME"]

@@ -37,7 +37,11 @@ class DevSecOpsDetector(Stack):
             self, "Monitoring", key=self.store.key, email=settings.alert_email
         )
         functions = FunctionFactory(
-            self, "Functions", store=self.store, settings=self.settings.parameter
+            self,
+            "Functions",
+            store=self.store,
+            settings=self.settings.parameter,
+            tracing=settings.tracing,
         )
         shared = {"functions": functions, "store": self.store, "monitoring": self.monitoring}
 

@@ -151,7 +151,9 @@ class WebhookSource(Construct):
 
         # Checks come back after their delay; a failed one is retried alone.
         self.function.add_event_source(
-            sources.SqsEventSource(self.checks, batch_size=10, report_batch_item_failures=True)
+            # One check per invocation: a check may call CircleCI's API several times, and all of
+            # it must fit the function's timeout.
+            sources.SqsEventSource(self.checks, batch_size=1, report_batch_item_failures=True)
         )
         monitoring.alarm_on_errors(self.function)
 

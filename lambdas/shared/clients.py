@@ -6,12 +6,21 @@ import functools
 from typing import Any
 
 import boto3
+from botocore.config import Config
+
+# Short timeouts and standard retries (with backoff) for every call: a hung request must fail fast
+# enough for the caller to retry or park its input inside the function's own timeout.
+_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"mode": "standard", "max_attempts": 3},
+)
 
 
 @functools.cache
 def client(service: str) -> Any:
     """The process's client for an AWS service (region and credentials from the environment)."""
-    return boto3.client(service)
+    return boto3.client(service, config=_CONFIG)
 
 
 def reset() -> None:

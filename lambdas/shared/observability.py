@@ -14,8 +14,9 @@ from aws_lambda_powertools import Logger, Metrics
 
 NAMESPACE = "DevSecOpsDetector"
 
-logger = Logger(service="devsecops", logger_handler=logging.StreamHandler(sys.stderr))
-metrics = Metrics(namespace=NAMESPACE, service="devsecops")
+# The service name comes from POWERTOOLS_SERVICE_NAME: each function's own name in the stack.
+logger = Logger(logger_handler=logging.StreamHandler(sys.stderr))
+metrics = Metrics(namespace=NAMESPACE)
 
 # Most invocations have nothing to count (a webhook nobody reads, a benign log batch): that is
 # normal, not worth a warning in every log stream.

@@ -103,6 +103,9 @@ class Settings:
     kubernetes_log_groups: tuple[str, ...] = ()
     ingress_filter_pattern: str | None = None
     create_cloudtrail: bool = False
+    # X-Ray active tracing on every function: about $5 per million traced invocations at low
+    # traffic, more than the rest of a webhook's cost, so it is opt-in.
+    tracing: bool = False
 
     def score(self, detection: str, default: int, variant: str | None = None) -> int:
         """The configured score of a detection (or one of its variants), else the default."""

@@ -22,6 +22,7 @@ FULL_SETTINGS: dict[str, Any] = {
     "kubernetes_log_groups": ["/aws/eks/prod/cluster", "/ingress/nginx"],
     "ingress_filter_pattern": '?".." ?"%2e"',
     "create_cloudtrail": True,
+    "tracing": True,
 }
 
 

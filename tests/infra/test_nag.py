@@ -29,6 +29,8 @@ def test_the_shipped_cdk_json_synthesizes_without_the_optional_parts(tmp_path: P
     assert synthesized.stack.trail is None
     assert synthesized.resources("AWS::Logs::SubscriptionFilter") == {}
     assert synthesized.resources("AWS::SNS::Subscription") == {}
+    functions = synthesized.resources("AWS::Lambda::Function").values()
+    assert all("TracingConfig" not in f["Properties"] for f in functions), "tracing is opt-in"
 
 
 def test_a_new_finding_fails_the_synth(tmp_path: Path) -> None:

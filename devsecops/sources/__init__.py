@@ -1,0 +1,1 @@
+"""Replay adapters: each turns one kind of raw input file into the Lambda events AWS delivers."""
