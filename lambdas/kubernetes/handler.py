@@ -1,0 +1,84 @@
+"""Kubernetes function: CloudWatch Logs subscription payloads of ingress, Event and audit logs.
+
+One invocation is one payload. A payload that cannot be decoded is counted and dropped, since a
+retry would fail the same way; lines that do not parse are counted and skipped. Only a failure
+to store (throttling, an outage) raises, so Lambda's asynchronous retries can deliver it again;
+the store is idempotent, so a retried payload adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import binascii
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.cloud_watch_logs_event import (
+    CloudWatchLogsEvent,
+)
+
+from lambdas.detections.kubernetes import RULES
+from lambdas.detections.kubernetes.targets import worth_keeping
+from lambdas.kubernetes.records import Batch, cluster_name
+from lambdas.shared.observability import logger, metrics
+from lambdas.shared.pipeline import process
+from lambdas.shared.settings import load_settings
+from lambdas.shared.store import DynamoStore
+
+DECODE_ERRORS = (binascii.Error, zlib.error, ValueError, KeyError, TypeError, AttributeError)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Parse a subscription payload, run the Kubernetes detections, store their risk events."""
+    batch = read_payload(event)
+    if batch is None:
+        return {"status": "skipped"}
+
+    _count("LogLines.Unparseable", batch.unparseable)
+    _count("LogLines.Ignored", batch.ignored)
+    processed = process(
+        RULES,
+        batch,
+        settings=load_settings(),
+        now=datetime.now(UTC),
+        store=DynamoStore.from_environment(),
+    )
+    return {
+        "status": "processed",
+        "access_lines": batch.access_seen,
+        "events": len(batch.events),
+        "audit_entries": len(batch.audits),
+        "ignored": batch.ignored,
+        "unparseable": batch.unparseable,
+        "risk_events": len(processed.risk_events),
+    }
+
+
+def read_payload(event: dict[str, Any]) -> Batch | None:
+    """The payload's lines as a batch; None for control messages and undecodable payloads."""
+    try:
+        data = CloudWatchLogsEvent(event).parse_logs_data()
+        if data.message_type == "CONTROL_MESSAGE":
+            return None
+        batch = Batch(cluster=cluster_name(str(data.log_group)), keep=worth_keeping)
+        for log_event in data["logEvents"]:
+            if not isinstance(log_event, dict):
+                batch.unparseable += 1
+                continue
+            timestamp = log_event.get("timestamp")
+            batch.add(log_event.get("message"), timestamp if type(timestamp) is int else 0)
+    except DECODE_ERRORS as exc:
+        # The payload is never logged: it may hold tokens from request targets.
+        logger.warning("undecodable subscription payload", extra={"error": type(exc).__name__})
+        _count("Payloads.Malformed", 1)
+        return None
+    return batch
+
+
+def _count(name: str, value: int) -> None:
+    """Add a count metric when there is something to count."""
+    if value:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

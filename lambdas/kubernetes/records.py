@@ -1,0 +1,387 @@
+"""Kubernetes log lines as records: ingress-nginx access lines, Event objects and audit entries.
+
+One CloudWatch Logs subscription payload becomes one `Batch`. Parsing is pure and bounded: a line
+either becomes a record, is recognised as something the detections do not read (controller
+diagnostics, other audit verbs), or is counted as unparseable. Nothing here raises on bad input.
+
+Access lines are the high-volume case, so an `AccessEntry` keeps the regex match and extracts the
+request target eagerly and every other field only when a detection asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from lambdas.kubernetes.decode import decode
+from lambdas.shared.risk import iso_utc, parse_time
+
+# ingress-nginx's default `log-format-upstream` ("upstreaminfo"). The remote user may be anything
+# (Splunk's regex required "-", so basic-auth requests never parsed). The alternative upstream
+# name is optional because older controllers did not log it. The tail (upstream addresses,
+# lengths, times, statuses, request id) may hold comma-separated lists, so it is kept whole.
+ACCESS_LINE = re.compile(
+    r'(\S+) - (\S+) \[([^\]]*)\] "(?:(\S+) (\S+)(?: HTTP/[\d.]+)?|([^"]*))" (\d{3}) (\S+) '
+    r'"([^"]*)" "([^"]*)" \S+ \S+ \[([^\]]*)\](?: \[[^\]]*\])? ?(.*)'
+)
+# Lines the controller writes besides access lines: klog diagnostics and nginx's error log.
+DIAGNOSTIC_LINE = re.compile(r"[IWEF]\d{4} |\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[|-{5,}|\s*$")
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+AUDIT_API = "audit.k8s.io/"
+
+
+class Origin(NamedTuple):
+    """Where a wrapped line came from, as Fluent Bit or Container Insights describe it."""
+
+    host: str | None
+    pod: str | None
+    namespace: str | None
+
+
+class AccessEntry:
+    """One ingress-nginx access line; fields other than the target are read on demand."""
+
+    __slots__ = ("match", "timestamp", "origin")
+
+    def __init__(self, match: re.Match[str], timestamp: int, origin: Origin | None) -> None:
+        self.match = match
+        self.timestamp = timestamp
+        self.origin = origin
+
+    @property
+    def target(self) -> str | None:
+        """The request target as logged (path and query), None if the request line was odd."""
+        return request_target(self.match)
+
+    @property
+    def remote_addr(self) -> str:
+        """The client address as nginx saw it (a load balancer's, unless configured)."""
+        return self.match[1]
+
+    @property
+    def method(self) -> str:
+        """The HTTP method, or "" for a request line nginx could not split."""
+        return self.match[4] or ""
+
+    @property
+    def status(self) -> str:
+        """The status the client received (not the upstream's, which Splunk reported)."""
+        return self.match[7]
+
+    @property
+    def user_agent(self) -> str:
+        """The client's User-Agent header."""
+        return self.match[10]
+
+    @property
+    def upstream(self) -> str:
+        """The upstream name `namespace-service-port`, "" when none was chosen."""
+        return self.match[11]
+
+    @property
+    def upstream_status(self) -> str:
+        """The upstream's status (second to last field of the tail), "-" when unknown."""
+        parts = self.match[12].rsplit(" ", 2)
+        return parts[-2] if len(parts) == 3 else "-"
+
+    @property
+    def host(self) -> str:
+        """The host that served the request: the node from the wrapper, else the upstream."""
+        if self.origin and self.origin.host:
+            return self.origin.host
+        upstream = self.upstream
+        return upstream if upstream and upstream != "-" else "unknown-ingress"
+
+    def epoch(self) -> float:
+        """Request time in epoch seconds: the line's own `time_local`, else the log event's."""
+        parsed = nginx_time(self.match[3])
+        return parsed if parsed is not None else self.timestamp / 1000
+
+
+@dataclass(frozen=True, slots=True)
+class KubeEvent:
+    """A core/v1 or events.k8s.io/v1 Event, reduced to what detections read."""
+
+    reason: str
+    message: str
+    kind: str
+    namespace: str
+    name: str
+    uid: str
+    host: str
+    count: int
+    time: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """An API server audit entry, with the container images of a pod it carries."""
+
+    audit_id: str
+    verb: str
+    resource: str
+    subresource: str
+    namespace: str
+    name: str
+    username: str
+    principal_arn: str
+    images: tuple[str, ...]
+    node: str
+    code: int
+    time: str
+
+
+# An access line as the batch keeps it: the target as the application reads it (lower-case,
+# decoded; "" if none), the line, the log event's time and the wrapper's origin. `Batch.access`
+# matches the line again when entries are wanted, which is cheaper than keeping match objects.
+AccessLine = tuple[str, str, int, "Origin | None"]
+# Decides from a decoded target whether an access line is worth keeping for the detections.
+Keep = Callable[[str], bool]
+
+
+@dataclass
+class Batch:
+    """The records of one subscription payload, and what could not be used.
+
+    Access lines are the bulk of the volume and nearly all are ordinary, so the handler passes
+    `keep`, the detections' own screen: lines it rejects are counted, not kept, while the batch
+    is built and the line is still in the processor's cache. Without `keep` every line is kept.
+    """
+
+    cluster: str
+    keep: Keep | None = None
+    access_lines: list[AccessLine] = field(default_factory=list)
+    access_seen: int = 0
+    events: list[KubeEvent] = field(default_factory=list)
+    audits: list[AuditEntry] = field(default_factory=list)
+    ignored: int = 0
+    unparseable: int = 0
+    # Views of the records several detections share, computed once by the first that needs one.
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def access(self) -> list[AccessEntry]:
+        """The kept access lines as entries."""
+        return [access_entry(line) for line in self.access_lines]
+
+    def add(self, message: str, timestamp: int) -> None:
+        """Parse one log event's message into this batch; count it if it cannot be used."""
+        match = ACCESS_LINE.match(message) if isinstance(message, str) else None
+        if match is not None:  # the common case first, inline: this runs for every line
+            self.access_seen += 1
+            text = (match[5] or request_target(match) or "").lower()
+            if "%" in text or "\\" in text:
+                text = decode(text)
+            if self.keep is None or self.keep(text):
+                self.access_lines.append((text, message, timestamp, None))
+            return
+        record = parse_message(message, timestamp)
+        if isinstance(record, AccessEntry):
+            self._add_access(record.match, timestamp, record.origin)
+        elif isinstance(record, KubeEvent):
+            self.events.append(record)
+        elif isinstance(record, AuditEntry):
+            self.audits.append(record)
+        elif record is IGNORED:
+            self.ignored += 1
+        else:
+            self.unparseable += 1
+
+    def _add_access(self, match: re.Match[str], timestamp: int, origin: Origin | None) -> None:
+        """Keep an access line if the screen wants it."""
+        self.access_seen += 1
+        text = (match[5] or request_target(match) or "").lower()
+        if "%" in text or "\\" in text:
+            text = decode(text)
+        if self.keep is None or self.keep(text):
+            self.access_lines.append((text, match.string, timestamp, origin))
+
+
+IGNORED = object()  # a well-formed line no detection reads
+Record = AccessEntry | KubeEvent | AuditEntry | object | None
+
+
+def access_entry(line: AccessLine) -> AccessEntry:
+    """The entry of a line the batch kept (its match is known to succeed)."""
+    match = ACCESS_LINE.match(line[1])
+    assert match is not None  # noqa: S101 - the batch only keeps lines that matched
+    return AccessEntry(match, line[2], line[3])
+
+
+def request_target(match: re.Match[str]) -> str | None:
+    """The target of an access line's request, None when nginx logged no `METHOD TARGET`."""
+    if match[5] is not None:
+        return match[5]
+    # An odd request line (raw spaces in the target, junk): keep all between method and protocol,
+    # an attacker could hide behind a space.
+    words = (match[6] or "").split(" ")
+    if words[-1].startswith("HTTP/"):
+        words.pop()
+    return " ".join(words[1:]) or None
+
+
+def cluster_name(log_group: str) -> str:
+    """The cluster of a log group: `/aws/eks/<name>/…`, `/aws/containerinsights/<name>/…`."""
+    parts = log_group.strip("/").split("/")
+    if len(parts) >= 3 and parts[0] == "aws" and parts[1] in ("eks", "containerinsights"):
+        return parts[2]
+    return log_group or "unknown-cluster"
+
+
+def parse_message(message: str, timestamp: int, origin: Origin | None = None) -> Record:
+    """One log message as a record, `IGNORED`, or None when it cannot be parsed."""
+    if not isinstance(message, str):
+        return None
+    match = ACCESS_LINE.match(message)
+    if match is not None:
+        return AccessEntry(match, timestamp, origin)
+    if message.startswith("{"):
+        return _parse_json(message, timestamp, origin)
+    return IGNORED if DIAGNOSTIC_LINE.match(message) else None
+
+
+def _parse_json(message: str, timestamp: int, origin: Origin | None) -> Record:
+    """A JSON line: a shipper's wrapper around a line, an Event or an audit entry."""
+    try:
+        data = json.loads(message)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+
+    inner = data.get("log")
+    if isinstance(inner, str) and origin is None:
+        return parse_message(inner.rstrip("\n"), timestamp, _origin(data.get("kubernetes")))
+    return parse_object(data, timestamp)
+
+
+def parse_object(data: dict[str, Any], timestamp: int) -> Record:
+    """A decoded JSON object as an Event or audit record (apiVersion tells them apart)."""
+    for wrapper in ("object", "event"):  # watch events, and event routers' `{"verb", "event"}`
+        if isinstance(data.get(wrapper), dict) and "kind" not in data:
+            data = data[wrapper]
+    if data.get("kind") != "Event":
+        return IGNORED if "kind" in data else None
+    if str(data.get("apiVersion", "")).startswith(AUDIT_API):
+        return _audit(data, timestamp)
+    return _event(data, timestamp)
+
+
+def _event(data: dict[str, Any], timestamp: int) -> KubeEvent:
+    """A core/v1 Event (`involvedObject`, `source`) or an events.k8s.io/v1 one (`regarding`)."""
+    target = _dict(data.get("involvedObject") or data.get("regarding"))
+    source = _dict(data.get("source") or data.get("deprecatedSource"))
+    count = data.get("count") or _dict(data.get("series")).get("count") or 1
+    return KubeEvent(
+        reason=_text(data.get("reason")),
+        message=_text(data.get("message") or data.get("note")),
+        kind=_text(target.get("kind")),
+        namespace=_text(target.get("namespace")),
+        name=_text(target.get("name")),
+        uid=_text(target.get("uid")),
+        host=_text(source.get("host") or data.get("reportingInstance")),
+        count=count if type(count) is int and count > 0 else 1,
+        time=_first_time(data, ("lastTimestamp", "eventTime", "firstTimestamp"), timestamp),
+    )
+
+
+def _audit(data: dict[str, Any], timestamp: int) -> AuditEntry:
+    """An audit entry; images are read from a pod spec in the request body, when logged."""
+    ref = _dict(data.get("objectRef"))
+    body = _dict(data.get("requestObject"))
+    spec = _dict(body.get("spec"))
+    user = _dict(data.get("user"))
+    arns = _dict(user.get("extra")).get("canonicalArn") or [""]
+    images = tuple(
+        _text(container.get("image"))
+        for key in ("initContainers", "containers", "ephemeralContainers")
+        for container in _list(spec.get(key))
+        if isinstance(container, dict) and container.get("image")
+    )
+    return AuditEntry(
+        audit_id=_text(data.get("auditID")),
+        verb=_text(data.get("verb")),
+        resource=_text(ref.get("resource")),
+        subresource=_text(ref.get("subresource")),
+        namespace=_text(ref.get("namespace")),
+        name=_text(ref.get("name") or _dict(body.get("metadata")).get("name")),
+        username=_text(user.get("username")),
+        principal_arn=_text(arns[0] if isinstance(arns, list) and arns else ""),
+        images=images,
+        node=_text(spec.get("nodeName")),
+        code=_code(_dict(data.get("responseStatus")).get("code")),
+        time=_first_time(data, ("stageTimestamp", "requestReceivedTimestamp"), timestamp),
+    )
+
+
+def nginx_time(value: str) -> float | None:
+    """Epoch seconds of an nginx `time_local` such as `11/Aug/2021:11:52:27 +0000`."""
+    try:
+        moment = datetime(
+            int(value[7:11]),
+            MONTHS[value[3:6]],
+            int(value[0:2]),
+            int(value[12:14]),
+            int(value[15:17]),
+            int(value[18:20]),
+            tzinfo=UTC,
+        )
+        sign = -1 if value[21] == "-" else 1
+        offset = sign * (int(value[22:24]) * 3600 + int(value[24:26]) * 60)
+    except (KeyError, ValueError, IndexError):
+        return None
+    return moment.timestamp() - offset
+
+
+def _first_time(data: dict[str, Any], keys: tuple[str, ...], timestamp: int) -> str:
+    """The first of `keys` holding a timestamp string, else the log event's time, as ISO 8601."""
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            try:
+                return iso_utc(parse_time(value))
+            except (ValueError, OverflowError):
+                continue
+    try:
+        return iso_utc(datetime.fromtimestamp(timestamp / 1000, UTC))
+    except (ValueError, OverflowError, OSError, TypeError):
+        return "1970-01-01T00:00:00Z"
+
+
+def _origin(metadata: Any) -> Origin:
+    """The node, pod and namespace a log shipper attached to a line."""
+    data = _dict(metadata)
+    return Origin(
+        _text(data.get("host")) or None,
+        _text(data.get("pod_name")) or None,
+        _text(data.get("namespace_name")) or None,
+    )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """`value` if it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    """A string field, or "" when absent or not a string."""
+    return value if isinstance(value, str) else ""
+
+
+def _code(value: Any) -> int:
+    """An HTTP status code, or 0 when absent."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
