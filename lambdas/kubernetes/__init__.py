@@ -1,0 +1,1 @@
+"""The Kubernetes function: CloudWatch Logs subscription payloads in, risk events out."""

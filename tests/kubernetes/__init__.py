@@ -1,0 +1,1 @@
+"""Tests of the Kubernetes function, its three detections and their replay adapters."""
