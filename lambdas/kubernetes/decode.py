@@ -29,7 +29,11 @@ def decode(text: str) -> str:
     """Lower-case, undo nginx's `\\xHH` log escapes and URL-encoding (bounded), `\\` to `/`."""
     if len(text) > MAX_TARGET:
         text = text[:MAX_TARGET]
-    text = text.lower()
+    return decode_lowered(text.lower())
+
+
+def decode_lowered(text: str) -> str:
+    """`decode` for text already lower-case and within `MAX_TARGET` (the parser's hot path)."""
     if "\\x" in text:
         text = NGINX_ESCAPE.sub(lambda match: chr(int(match[1], 16)), text)
     rounds = 0
@@ -46,7 +50,7 @@ def decode(text: str) -> str:
 
 
 def percent_decode(text: str) -> str:
-    """`urllib.parse.unquote`, five times faster when every escape is well formed.
+    """`urllib.parse.unquote`, several times faster when every escape is well formed.
 
     Quoted-printable decoding (C code) is percent-decoding with `=` for `%`: escape the real `=`
     signs, swap the marks, decode. A stray `%` would not survive that swap unchanged, so any text
@@ -55,4 +59,8 @@ def percent_decode(text: str) -> str:
     if INVALID_ESCAPE.search(text):
         return unquote(text, errors="replace")
     swapped = text.replace("=", "=3d").replace("%", "=")
-    return binascii.a2b_qp(swapped.encode()).decode("utf-8", "replace")
+    try:
+        raw = binascii.a2b_qp(swapped)  # ASCII text, as nginx logs it, needs no encoding step
+    except ValueError:
+        raw = binascii.a2b_qp(swapped.encode())
+    return raw.decode("utf-8", "replace")

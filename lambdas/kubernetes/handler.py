@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,18 +65,23 @@ def read_payload(event: dict[str, Any]) -> Batch | None:
         if data.message_type == "CONTROL_MESSAGE":
             return None
         batch = Batch(cluster=cluster_name(str(data.log_group)), keep=worth_keeping)
-        for log_event in data["logEvents"]:
-            if not isinstance(log_event, dict):
-                batch.unparseable += 1
-                continue
-            timestamp = log_event.get("timestamp")
-            batch.add(log_event.get("message"), timestamp if type(timestamp) is int else 0)
+        batch.add_all(_messages(data["logEvents"]))
     except DECODE_ERRORS as exc:
         # The payload is never logged: it may hold tokens from request targets.
         logger.warning("undecodable subscription payload", extra={"error": type(exc).__name__})
         _count("Payloads.Malformed", 1)
         return None
     return batch
+
+
+def _messages(log_events: Any) -> Iterator[tuple[Any, int]]:
+    """(message, timestamp ms) of each log event; a malformed one yields None, counted later."""
+    for log_event in log_events:
+        if isinstance(log_event, dict):
+            timestamp = log_event.get("timestamp")
+            yield log_event.get("message"), timestamp if type(timestamp) is int else 0
+        else:
+            yield None, 0
 
 
 def _count(name: str, value: int) -> None:

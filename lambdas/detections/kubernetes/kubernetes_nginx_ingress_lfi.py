@@ -5,7 +5,7 @@ from __future__ import annotations
 from lambdas.detections.base import Context, Detection, Outcome, Rule
 from lambdas.detections.kubernetes.tally import risk_events, tally
 from lambdas.detections.kubernetes.targets import lfi_indicator, suspects
-from lambdas.kubernetes.records import AccessEntry, Batch
+from lambdas.kubernetes.records import Batch
 
 DETECTION = Detection(
     id="kubernetes_nginx_ingress_lfi",
@@ -21,7 +21,7 @@ DETECTION = Detection(
 )
 
 
-def indicator(entry: AccessEntry, text: str) -> dict[str, str] | None:
+def indicator(text: str) -> dict[str, str] | None:
     """The matched path or pattern of an attempt, or None for an ordinary request."""
     found = lfi_indicator(text)
     return {"indicator": found} if found else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from lambdas.detections.base import Context, Detection, Outcome, Rule
 from lambdas.detections.kubernetes.tally import risk_events, tally
 from lambdas.detections.kubernetes.targets import rfi_indicator, suspects
-from lambdas.kubernetes.records import AccessEntry, Batch
+from lambdas.kubernetes.records import Batch
 
 DETECTION = Detection(
     id="kubernetes_nginx_ingress_rfi",
@@ -31,8 +31,8 @@ def detect(record: Batch, context: Context) -> Outcome:
     """One risk event per host, client and hour with attempts; any status counts as one."""
     trusted = context.settings.trusted_hosts
 
-    def indicator(entry: AccessEntry, text: str) -> dict[str, str] | None:
-        found = rfi_indicator(entry.target or "", text, trusted)
+    def indicator(text: str) -> dict[str, str] | None:
+        found = rfi_indicator(text, trusted)
         if found is None:
             return None
         return {"parameter": found.parameter, "remote": found.value, "remote_host": found.host}

@@ -16,15 +16,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lambdas.detections.base import Context, Detection
-from lambdas.kubernetes.records import AccessEntry
+from lambdas.kubernetes.records import AccessEntry, AccessLine, access_entry
 from lambdas.shared.observability import logger
 from lambdas.shared.risk import RiskEvent, iso_utc
 
 BUCKET_SECONDS = 3600
 MAX_TEXT = 512  # attacker-chosen strings are cut before they reach the risk table
 
-# What a detection finds in one entry, given the entry and its decoded target.
-Indicator = Callable[[AccessEntry, str], dict[str, str] | None]
+# What a detection finds in a decoded target: the details to keep as evidence, or None.
+Indicator = Callable[[str], dict[str, str] | None]
 
 
 @dataclass
@@ -46,14 +46,15 @@ class Tally:
         self.statuses[entry.status] = self.statuses.get(entry.status, 0) + 1
 
 
-def tally(entries: Iterable[tuple[AccessEntry, str]], indicator: Indicator) -> dict[tuple, Tally]:
-    """Group the entries the indicator flags by host, client and bucket."""
+def tally(lines: Iterable[AccessLine], indicator: Indicator) -> dict[tuple, Tally]:
+    """Group the lines whose decoded target the indicator flags by host, client and bucket."""
     tallies: dict[tuple, Tally] = {}
-    for entry, text in entries:
+    for line in lines:
         try:
-            details = indicator(entry, text)
+            details = indicator(line[0])
             if details is None:
                 continue
+            entry = access_entry(line)
             moment = entry.epoch()
             key = (entry.host, entry.remote_addr, int(moment // BUCKET_SECONDS))
             found = tallies.get(key)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import csv
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from lambdas.kubernetes.records import AccessEntry, Batch, access_entry
+from lambdas.kubernetes.records import AccessLine, Batch
 
 PATHS_FILE = Path(__file__).with_name("local_file_inclusion_paths.csv")
 # Sensitive files Splunk's list does not name. Every entry starts with "/" and matches anywhere.
@@ -65,6 +65,7 @@ def lfi_indicator(text: str) -> str | None:
 # (`..`), `//` (URLs, most wrappers) or one of these schemes, which work without `//`.
 SCHEME_WITHOUT_SLASHES = re.compile(r"(?:data|expect|php|file):")
 _COMPILED: dict[str, re.Pattern[str]] = {}
+_PATHS_SEARCH: Callable[[str], re.Match[str] | None] | None = None
 
 
 def sensitive_paths() -> re.Pattern[str]:
@@ -77,6 +78,13 @@ def sensitive_paths() -> re.Pattern[str]:
     return _COMPILED["paths"]
 
 
+def _paths_search() -> Callable[[str], re.Match[str] | None]:
+    """The compiled paths' search method, kept in a global for the per-line screen."""
+    global _PATHS_SEARCH  # noqa: PLW0603 - filled once per process
+    _PATHS_SEARCH = sensitive_paths().search
+    return _PATHS_SEARCH
+
+
 def worth_keeping(text: str) -> bool:
     """True when a decoded target holds anything an ingress detection looks for.
 
@@ -86,23 +94,22 @@ def worth_keeping(text: str) -> bool:
     return (
         ".." in text
         or "//" in text
-        or (_COMPILED.get("paths") or sensitive_paths()).search(text) is not None
+        or (_PATHS_SEARCH or _paths_search())(text) is not None
         or (":" in text and SCHEME_WITHOUT_SLASHES.search(text) is not None)
     )
 
 
-def suspects(batch: Batch) -> list[tuple[AccessEntry, str]]:
-    """The batch's access entries worth a closer look, with their decoded targets.
+def suspects(batch: Batch) -> list[AccessLine]:
+    """The batch's access lines worth a closer look (their first item is the decoded target).
 
-    Shared by both detections through the batch's memo. A batch built with `worth_keeping` as
-    its screen holds only such lines already; checking again costs little and keeps the
-    detections right on a batch built without it.
+    A batch built with `worth_keeping` as its screen holds only such lines already; any other
+    batch is screened here, once, for both detections (through the batch's memo).
     """
+    if batch.keep is worth_keeping:
+        return batch.access_lines
     found = batch.memo.get("ingress_suspects")
     if found is None:
-        found = [
-            (access_entry(line), line[0]) for line in batch.access_lines if worth_keeping(line[0])
-        ]
+        found = [line for line in batch.access_lines if worth_keeping(line[0])]
         batch.memo["ingress_suspects"] = found
     return found
 
@@ -179,16 +186,14 @@ INLINE_HINT = re.compile(r"(?:data|expect|php):")
 AUTHORITY_END = re.compile(r"[/?#]")
 
 
-def rfi_indicator(
-    target: str, text: str, trusted_hosts: tuple[str, ...] = ()
-) -> RemoteInclusion | None:
-    """The first query parameter that tries to include a remote resource, or None.
+def rfi_indicator(text: str, trusted_hosts: tuple[str, ...] = ()) -> RemoteInclusion | None:
+    """The first query parameter of a decoded target that includes a remote resource, or None.
 
-    `text` is the decoded target, split into parameters after decoding: an encoded `&` or `=`
-    inside a value can only cut what follows its start, and the start (scheme, host) is what
-    counts. If `%3f` was decoded in the path, the query part starts early: more is checked.
+    The target is split into parameters after decoding: an encoded `&` or `=` inside a value can
+    only cut what follows its start, and the start (scheme, host) is what counts. A `%3f` decoded
+    in the path starts the query early: more is checked, never less.
     """
-    if "?" not in target:
+    if "?" not in text:
         return None
     query = text[text.find("?") + 1 :]
     if "//" not in query and not (":" in query and INLINE_HINT.search(query)):
