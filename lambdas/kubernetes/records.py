@@ -193,7 +193,7 @@ class Batch:
             seen += 1
             text = (match[5] or request_target(match) or "").lower()
             if "%" in text or "\\" in text:
-                text = decode(text) if len(text) > MAX_TARGET else decode_lowered(text)
+                text = decode_lowered(text[:MAX_TARGET])
             if keep is None or keep(text):
                 kept((text, message, timestamp, None))
         self.access_seen += seen
@@ -201,8 +201,11 @@ class Batch:
     def _add_other(self, message: Any, timestamp: int) -> None:
         """A line that is not a plain access line: wrapped, an Event, an audit entry, or bad."""
         record = parse_message(message, timestamp)
-        if isinstance(record, AccessEntry):
-            self._add_access(record.match, timestamp, record.origin)
+        if isinstance(record, AccessEntry):  # a shipper's wrapper around an access line
+            self.access_seen += 1
+            text = decode(record.target or "")
+            if self.keep is None or self.keep(text):
+                self.access_lines.append((text, record.match.string, timestamp, record.origin))
         elif isinstance(record, KubeEvent):
             self.events.append(record)
         elif isinstance(record, AuditEntry):
@@ -211,15 +214,6 @@ class Batch:
             self.ignored += 1
         else:
             self.unparseable += 1
-
-    def _add_access(self, match: re.Match[str], timestamp: int, origin: Origin | None) -> None:
-        """Keep an access line if the screen wants it."""
-        self.access_seen += 1
-        text = (match[5] or request_target(match) or "").lower()
-        if "%" in text or "\\" in text:
-            text = decode(text)
-        if self.keep is None or self.keep(text):
-            self.access_lines.append((text, match.string, timestamp, origin))
 
 
 IGNORED = object()  # a well-formed line no detection reads
