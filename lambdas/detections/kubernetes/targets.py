@@ -1,9 +1,9 @@
 """What the ingress detections look for in a decoded request target.
 
-Both detections look at the target of every access line, so the common case, a benign target,
-must cost little more than one regex search: Splunk's 1,008 paths are one prefix-tree regex, the
-traversal and wrapper checks only run when `..` or `:/` is present, and the remote-inclusion
-check only splits the query when its decoded form holds `:` or `//`.
+Every access line passes `worth_keeping`, so a benign target must cost little more than one
+regex search: Splunk's 1,008 paths are one prefix-tree regex, and three substring tests cover
+the rest (`..`, `//`, a scheme without slashes). Only the few lines it keeps get the closer
+checks: traversal chains, stream wrappers, and the query parameters of remote inclusion.
 """
 
 from __future__ import annotations
