@@ -9,20 +9,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from devsecops.runtime import OFFLINE_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
-# The environment the tests use (tests/conftest.py): offline credentials, moto-friendly endpoints.
-TEST_ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "DevSecOpsDetector",
-}
+# The environment the tests use: offline credentials, moto-friendly endpoints.
+TEST_ENVIRONMENT = OFFLINE_ENVIRONMENT
 
 
 def use_test_environment() -> None:

@@ -40,7 +40,9 @@ FUNCTIONS = {
 STREAM_BATCH = 100
 STREAM_ATTEMPTS = 3
 
-_ENVIRONMENT = {
+# Offline AWS: fake credentials, one region, endpoints moto serves, metrics not flushed to stdout.
+# The tests and the benchmarks use the same values.
+OFFLINE_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -49,6 +51,9 @@ _ENVIRONMENT = {
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "DevSecOpsDetector",
+}
+_ENVIRONMENT = {
+    **OFFLINE_ENVIRONMENT,
     "POWERTOOLS_SERVICE_NAME": "devsecops-local",
     # The account the sample events name, so ECR calls for their registry find their repositories.
     "MOTO_ACCOUNT_ID": "111111111111",

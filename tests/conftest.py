@@ -10,24 +10,14 @@ from typing import Any
 
 import pytest
 
+from devsecops.runtime import OFFLINE_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 # Set before any boto3 client exists: fake credentials, one region, moto-friendly endpoints.
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SECURITY_TOKEN": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "DevSecOpsDetector",
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-    }
-)
+os.environ.update(OFFLINE_ENVIRONMENT)
+os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
 
 
 @dataclass
