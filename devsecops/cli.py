@@ -134,6 +134,10 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--settings", type=Path, help="settings JSON file")
     play.add_argument("--alerts", action="store_true", help="also run correlation, print alerts")
     play.add_argument("--event", help="GitHub event name of a single raw payload")
+    play.add_argument(
+        "--log-group",
+        help="nginx/k8s: the CloudWatch Logs group the lines came from (names the cluster)",
+    )
     play.add_argument("files", nargs="+", type=Path)
     play.set_defaults(run=replay)
 
