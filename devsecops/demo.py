@@ -26,7 +26,7 @@ LOCAL_SECRETS = {
     "GITHUB_WEBHOOK_SECRET": os.environ.get("GITHUB_WEBHOOK_SECRET", "devsecops-sample-secret"),
     "CIRCLECI_WEBHOOK_SECRET": os.environ.get("CIRCLECI_WEBHOOK_SECRET", "devsecops-sample-secret"),
 }
-COLUMNS = (("event_time", 20), ("entity", 44), ("detection", 44), ("risk_score", 5), ("count", 5))
+COLUMNS = (("event_time", 20), ("entity", 44), ("detection", 61), ("risk_score", 5), ("count", 5))
 
 
 def run(args: argparse.Namespace) -> int:
