@@ -17,7 +17,8 @@ def make_client(fake: FakeCircleCI, **options: object) -> tuple[CircleCIClient, 
     waits: list[float] = []
     settings = {"timeout": 2.0, "attempts": 3, "sleep": waits.append, "jitter": lambda: 0.5}
     settings.update(options)
-    return CircleCIClient(token=TOKEN, base_url=fake.url, **settings), waits  # type: ignore[arg-type]
+    client = CircleCIClient(token=TOKEN, base_url=fake.url, **settings)  # type: ignore[arg-type]
+    return client, waits
 
 
 def test_workflow_jobs_follow_every_page(fake_circleci: FakeCircleCI) -> None:
