@@ -20,8 +20,9 @@ DEMO_SETTINGS = EVENTS / "demo-settings.json"
 FOLDERS = ("cloudtrail", "ecr", "github", "circleci", "kubernetes")
 # The secrets the samples are signed with (events/github/README.md, events/circleci/README.md).
 # Only for local runs: the deployed function reads its secrets from Secrets Manager.
-# Only warnings reach the terminal: the demo's output is the risk table and the alerts.
-QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING"}
+# Only errors reach the terminal: the demo's output is each sample's answer, the risk table and
+# the alerts (the handlers' warnings, such as a rejected signature, show there as answers).
+QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR"}
 LOCAL_SECRETS = {
     "GITHUB_WEBHOOK_SECRET": os.environ.get("GITHUB_WEBHOOK_SECRET", "devsecops-sample-secret"),
     "CIRCLECI_WEBHOOK_SECRET": os.environ.get("CIRCLECI_WEBHOOK_SECRET", "devsecops-sample-secret"),
@@ -56,13 +57,15 @@ def samples() -> list[Path]:
 
 def print_risk_table(items: list[dict[str, Any]]) -> None:
     """The risk table as a person would read it in the console."""
-    width = shutil.get_terminal_size((160, 20)).columns
+    # On a terminal, cut lines at its width; in a file or a pipe, keep them whole.
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 0
     print(f"\nRisk table: {len(items)} risk events\n")
-    print("  ".join(name.ljust(size) for name, size in COLUMNS) + "  message")
+    labels = {"risk_score": "score"}
+    print("  ".join(labels.get(name, name).ljust(size) for name, size in COLUMNS) + "  message")
     for item in items:
         cells = [str(item.get(name, "")).ljust(size)[:size] for name, size in COLUMNS]
         line = "  ".join(cells) + "  " + str(item.get("message", ""))
-        print(line[:width] if width > 80 else line)
+        print(line[:width] if width >= 80 else line)
 
 
 def print_alerts(alerts: list[dict[str, Any]]) -> None:
