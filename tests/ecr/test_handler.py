@@ -132,3 +132,30 @@ def test_a_scan_that_did_not_complete_is_ignored(aws) -> None:
     event["detail"]["scan-status"] = "FAILED"
 
     assert aws.invoke("ecr", event)["status"] == "ignored"
+
+
+def test_two_inspector_findings_folded_at_the_same_moment_are_both_counted(aws) -> None:
+    # GIVEN an invocation whose state read is overtaken by another invocation's write
+    from lambdas.shared.store import DynamoStore
+
+    original = DynamoStore.load_state
+    raced: list[bool] = []
+
+    def racing_load(store: DynamoStore, keys: list[str]) -> dict:
+        """Read, then let a concurrent invocation fold another finding first (once)."""
+        state = original(store, keys)
+        if not raced:
+            raced.append(True)
+            aws.invoke("ecr", inspector(finding="second", cve="CVE-2022-0001"))
+        return state
+
+    DynamoStore.load_state = racing_load  # type: ignore[method-assign]
+    try:
+        # WHEN the first invocation writes its view of the band
+        aws.invoke("ecr", inspector(finding="first", cve="CVE-2021-3712"))
+    finally:
+        DynamoStore.load_state = original  # type: ignore[method-assign]
+
+    # THEN the band's one risk event counts both findings
+    (high,) = [r for r in aws.risk_events() if r["detection"].endswith("_high")]
+    assert high["count"] == 2

@@ -6,11 +6,9 @@ time and channel of the last change, and the principal who pushed the image once
 The band's risk event is rebuilt from that item whenever it changes, with the same natural key
 (digest + band), so the stored risk event is updated in place rather than repeated.
 
-Known shortcoming: state is read, changed and written back without a lock. Inspector sends one event
-per finding, many at once after a scan; two invocations folding findings of the same image and band
-at the same moment can each write their own view, and a finding drops out of the count until
-Inspector updates it. Until the store offers a versioned (conditional) state write, deploy the ECR
-function with reserved concurrency 1: pushes and scans are few; throttled events wait and retry.
+Inspector sends one event per finding, many at once after a scan, so two invocations may fold
+findings of the same image and band at the same moment. The pipeline writes state only if it is
+unchanged since it was read, and evaluates the record again otherwise, so no finding is dropped.
 """
 
 from __future__ import annotations
