@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,9 @@ EVENTS = ROOT / "events"
 # Set before any boto3 client exists: fake credentials, one region, moto-friendly endpoints.
 os.environ.update(OFFLINE_ENVIRONMENT)
 os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+
+# After the environment: Powertools reads it when the logger and metrics are built.
+from lambdas.shared.observability import logger, metrics  # noqa: E402
 
 
 @dataclass
@@ -43,3 +48,20 @@ def lambda_context() -> FakeLambdaContext:
 def load_event(relative: str) -> Any:
     """Load a sample Lambda event from events/ (the same files the demo and the docs use)."""
     return json.loads((EVENTS / relative).read_text())
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """Everything the functions' logger writes while the test runs."""
+    buffer = io.StringIO()
+    previous = logger.registered_handler.setStream(buffer)
+    yield buffer
+    logger.registered_handler.setStream(previous)
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the metrics added while the test runs."""
+    names: list[str] = []
+    monkeypatch.setattr(metrics, "add_metric", lambda name, **_: names.append(name))
+    return names

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import io
 import json
 import threading
 import time
@@ -13,8 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-
-from lambdas.shared.observability import logger, metrics
 
 TOKEN = "test-circle-token-9f8e7d"
 WORKFLOW_ID = "6a1bd1c8-e3c4-4d7a-b3e4-16cc726cc0ca"
@@ -163,20 +160,3 @@ def _no_circleci_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         "CI_CHECK_QUEUE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def log_output() -> Iterator[io.StringIO]:
-    """Everything the functions' logger writes while the test runs."""
-    buffer = io.StringIO()
-    previous = logger.registered_handler.setStream(buffer)
-    yield buffer
-    logger.registered_handler.setStream(previous)
-
-
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the metrics added while the test runs."""
-    names: list[str] = []
-    monkeypatch.setattr(metrics, "add_metric", lambda name, **_: names.append(name))
-    return names

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -14,7 +13,6 @@ from aws_lambda_powertools.utilities import parameters
 from devsecops.runtime import LocalAws
 from devsecops.sources.github import signed_event
 from lambdas.shared.clients import client
-from lambdas.shared.observability import logger, metrics
 from lambdas.webhooks import handler
 
 SECRET = "test-webhook-secret"
@@ -35,23 +33,6 @@ def aws() -> Iterator[LocalAws]:
 def no_retry_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the retries, drop the pauses between them."""
     monkeypatch.setattr(handler, "RETRY_DELAYS_SECONDS", (0.0, 0.0))
-
-
-@pytest.fixture
-def log_output() -> Iterator[io.StringIO]:
-    """Everything the function's logger writes while the test runs."""
-    buffer = io.StringIO()
-    previous = logger.registered_handler.setStream(buffer)
-    yield buffer
-    logger.registered_handler.setStream(previous)
-
-
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the metrics the function adds (front door and pipeline)."""
-    names: list[str] = []
-    monkeypatch.setattr(metrics, "add_metric", lambda name, **_: names.append(name))
-    return names
 
 
 def deliver(aws: LocalAws, event: str, payload: Any, **options: Any) -> dict[str, Any]:
