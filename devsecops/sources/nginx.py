@@ -101,5 +101,6 @@ def subscription_event(
         "subscriptionFilters": ["devsecops-kubernetes"],
         "logEvents": log_events,
     }
-    compressed = gzip.compress(json.dumps(payload).encode(), compresslevel=6, mtime=0)
+    # The fastest level: the payload only crosses this process, and replay speed is what counts.
+    compressed = gzip.compress(json.dumps(payload).encode(), compresslevel=1, mtime=0)
     return {"awslogs": {"data": base64.b64encode(compressed).decode()}}
