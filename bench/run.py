@@ -32,7 +32,8 @@ def main() -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     results: dict[str, Any] = {"machine": bench.machine(), "seconds": {}}
-    for name in ("cold_start", "correlation_cost", "webhook_latency", "ingress_throughput"):
+    names = ("fidelity", "cold_start", "correlation_cost", "webhook_latency", "ingress_throughput")
+    for name in names:
         started = time.perf_counter()
         results[name] = _run(name, results)
         results["seconds"][name] = round(time.perf_counter() - started, 1)
@@ -90,7 +91,8 @@ def _ingress() -> dict[str, Any]:
 
 def _table(results: dict[str, Any]) -> None:
     """The one table: figure, measured value, baseline, ratio, goal, verdict."""
-    rows = list(_cold_rows(results["cold_start"]))
+    rows = list(_fidelity_rows(results["fidelity"]))
+    rows += _cold_rows(results["cold_start"])
     rows += _correlation_rows(results["correlation_cost"])
     rows += _webhook_rows(results["webhook_latency"])
     rows += _ingress_rows(results["ingress_throughput"])
@@ -174,6 +176,26 @@ def _webhook_rows(result: dict[str, Any]) -> list[tuple[Any, ...]]:
         )
         for level in ("p50", "p99")
     ]
+
+
+def _fidelity_rows(result: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Attacks found and benign cases flagged over the labelled corpus, ours against Splunk's."""
+    if "skipped" in result:
+        return [("fidelity", "skipped", result["skipped"][:22], "", "", "")]
+    totals = {"attacks": 0, "benign": 0, "ours": [0, 0], "splunk": [0, 0]}
+    for counts in result.values():
+        totals["attacks"] += counts["attacks"]
+        totals["benign"] += counts["benign"]
+        for side in ("ours", "splunk"):
+            totals[side][0] += counts[side]["found"]
+            totals[side][1] += counts[side]["flagged"]
+
+    attacks, benign = totals["attacks"], totals["benign"]
+    found, flagged = totals["ours"]
+    ours = f"{found}/{attacks} found, {flagged}/{benign} FP"
+    splunk = f"Splunk {totals['splunk'][0]}/{attacks}, {totals['splunk'][1]}/{benign} FP"
+    verdict = "met" if (found, flagged) == (attacks, 0) else "MISSED"
+    return [(f"fidelity ({len(result)} detections)", ours, splunk, "", "all, none", verdict)]
 
 
 def _ingress_rows(result: dict[str, Any]) -> list[tuple[Any, ...]]:
