@@ -296,7 +296,7 @@ def _as_lambda_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
 
 
 def _create_risk_table(name: str) -> None:
-    """The risk table, keyed and indexed as in the stack, with a NEW_IMAGE stream."""
+    """The risk table, keyed and indexed as in the stack, with its stream of old and new images."""
     attribute = _string_attributes(RISK_PK, RISK_SK, RISK_TIME_KEY, RISK_DETECTION_KEY)
     clients.client("dynamodb").create_table(
         TableName=name,
@@ -313,7 +313,7 @@ def _create_risk_table(name: str) -> None:
             }
         ],
         BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
 
 

@@ -65,7 +65,9 @@ class RiskStore(Construct):
             partition_key=_string(RISK_PK),
             sort_key=_string(RISK_SK),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            stream=dynamodb.StreamViewType.NEW_IMAGE,
+            # Old and new images: correlation skips updates that name no new entity (stream reads
+            # by Lambda cost nothing, so the larger records are free).
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             time_to_live_attribute=TTL_ATTRIBUTE,
             point_in_time_recovery_specification=_pitr(),
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,

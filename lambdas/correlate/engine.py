@@ -110,10 +110,12 @@ class Correlator:
         """Correlator over the state table named in the function's environment."""
         return cls(os.environ["STATE_TABLE_NAME"], settings, retention_days)
 
-    def correlate(self, event: RiskEvent, now: datetime) -> list[Alert]:
-        """Count `event` once for each entity it names; return the alerts it caused."""
+    def correlate(
+        self, event: RiskEvent, now: datetime, entities: list[str] | None = None
+    ) -> list[Alert]:
+        """Count `event` once for each entity it names (or those given); return its alerts."""
         alerts = []
-        for entity in event.entities():
+        for entity in event.entities() if entities is None else entities:
             window = self._count(entity, event, now)
             if self._crosses(window):
                 alerts.append(Alert(entity, window, self.settings.threshold))

@@ -32,8 +32,6 @@ def record_handler(record: DynamoDBRecord) -> None:
     if record.event_name == DynamoDBRecordEventName.REMOVE or record.dynamodb is None:
         return  # removals are TTL expiry
 
-    # An update of a known id is counted only for entities it names for the first time (a user
-    # attached later): the correlator's per-entity markers make every other entity a no-op.
     try:
         event = RiskEvent.from_item(record.dynamodb.new_image)
     except (KeyError, TypeError, ValueError):
@@ -46,16 +44,37 @@ def record_handler(record: DynamoDBRecord) -> None:
         metrics.add_metric(name="SuppressedRiskEvents", unit=MetricUnit.Count, value=1)
         return
 
+    entities = event.entities()
+    if record.event_name == DynamoDBRecordEventName.MODIFY:
+        # An update of a known id counts only for entities it names for the first time (a user
+        # attached later); a new count, evidence or message alone adds no risk and costs nothing.
+        entities = _new_entities(entities, record.dynamodb.old_image)
+        if not entities:
+            return
+
     settings = load_settings()
     correlator = Correlator.from_environment(settings.correlation, settings.retention_days)
     now = datetime.now(UTC)
-    for alert in correlator.correlate(event, now):
+    for alert in correlator.correlate(event, now, entities):
         if not correlator.claim(alert, now):
             continue
         publish(os.environ["ALERT_TOPIC_ARN"], alert)
         correlator.mark_sent(alert)
         metrics.add_metric(name="Alerts", unit=MetricUnit.Count, value=1)
         logger.info("alert published", extra={"alert_id": alert.id, "score": alert.window.score})
+
+
+def _new_entities(entities: list[str], old_image: dict[str, Any] | None) -> list[str]:
+    """The entities not named by the item before the update (all of them if it cannot be read).
+
+    Counting an entity twice is impossible either way: the correlator's markers make a repeat a
+    no-op. Skipping the known ones only saves their work.
+    """
+    try:
+        known = set(RiskEvent.from_item(old_image or {}).entities())
+    except (KeyError, TypeError, ValueError):
+        return entities
+    return [entity for entity in entities if entity not in known]
 
 
 @logger.inject_lambda_context

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from devsecops.runtime import LocalAws
+from lambdas.shared import clients
 from lambdas.shared.risk import RiskEvent
 from lambdas.shared.settings import Settings
 from lambdas.shared.store import DynamoStore
@@ -169,3 +170,25 @@ def test_min_detections_requires_distinct_detections() -> None:
         store_all(risk("medium", 21, 3, "c"))
         aws.pump()
         assert len(aws.alerts()) == 1
+
+
+def test_an_update_that_names_no_new_entity_costs_correlation_nothing(aws: LocalAws) -> None:
+    # GIVEN a risk event already correlated
+    store_all(risk("medium", 21, 1, "a", user="alice"))
+    aws.pump()
+    calls: list[str] = []
+    dynamodb = clients.client("dynamodb")
+    dynamodb.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.append(model.name)
+    )
+
+    # WHEN only its count changes (a re-scan finding one more vulnerability)
+    store_all(risk("medium", 21, 1, "a", user="alice", count=2))
+    calls.clear()
+    aws.pump()
+
+    # THEN correlation read and wrote nothing, and the entity's total did not grow
+    assert [name for name in calls if name in ("Query", "TransactWriteItems")] == []
+    store_all(risk("other", 60, 1, "b"))
+    aws.pump()
+    assert [alert["risk_score"] for alert in aws.alerts()] == [21 + 60]

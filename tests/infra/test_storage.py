@@ -42,12 +42,12 @@ def test_the_risk_table_is_keyed_by_entity_and_id_with_both_indexes(
         assert set(schema.RISK_INDEX_PROJECTION) <= set(index["Projection"]["NonKeyAttributes"])
 
 
-def test_the_risk_table_streams_new_images_and_is_kept_on_stack_deletion(
+def test_the_risk_table_streams_old_and_new_images_and_is_kept_on_stack_deletion(
     synthesized: Synthesized,
 ) -> None:
     resource = table(synthesized, "risk_table")
 
-    assert resource["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert resource["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert resource["DeletionPolicy"] == "Retain"
     assert resource["UpdateReplacePolicy"] == "Retain"
 
