@@ -169,7 +169,7 @@ def peak_memory(path: Path, context: Context) -> float:
 
 
 def measure(
-    sizes: tuple[int, ...] = (100_000, 400_000), seed: int = 7, rounds: int = 3
+    sizes: tuple[int, ...] = (100_000, 400_000), seed: int = 7, rounds: int = 5
 ) -> dict[str, Any]:
     """The figures of the largest size, and every size's row, for `bench/run.py`."""
     context = Context(Settings(), datetime.now(UTC))
@@ -197,7 +197,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 400_000])
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=3, help="timed runs of each pass")
+    parser.add_argument("--rounds", type=int, default=5, help="timed runs of each pass")
     parser.add_argument("--mix", choices=("weighted", "uniform"), default="weighted")
     args = parser.parse_args()
 
