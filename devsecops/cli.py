@@ -151,10 +151,19 @@ def _parser() -> argparse.ArgumentParser:
     _github_source().add_redrive_arguments(redrive)
     redrive.set_defaults(run=lambda args: _github_source().run_redrive(args))
 
+    recount = commands.add_parser("recount", help="correlate parked stream records again")
+    _recount().add_arguments(recount)
+    recount.set_defaults(run=lambda args: _recount().run(args))
+
     serve = commands.add_parser("serve", help="serve the webhook routes on 127.0.0.1")
     _serve_arguments(serve)
     serve.set_defaults(run=_serve)
     return parser
+
+
+def _recount() -> Any:
+    """The recount command's module."""
+    return importlib.import_module("devsecops.recount")
 
 
 def _github_source() -> Any:

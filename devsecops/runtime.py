@@ -251,7 +251,7 @@ class LocalAws:
             )
             answer = streams.get_records(ShardIterator=iterator)
             self._iterators[shard_id] = answer["NextShardIterator"]
-            records.extend(_as_lambda_record(raw, self.stream_arn) for raw in answer["Records"])
+            records.extend(as_lambda_record(raw, self.stream_arn) for raw in answer["Records"])
         return records
 
     def _deliver(self, records: list[dict[str, Any]]) -> None:
@@ -278,7 +278,7 @@ class LocalAws:
         ]
 
 
-def _as_lambda_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+def as_lambda_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     """A DynamoDB Streams API record reshaped as the Lambda event source mapping delivers it."""
     body = dict(raw["dynamodb"])
     created = body.get("ApproximateCreationDateTime")

@@ -77,6 +77,9 @@ class DevSecOpsDetector(Stack):
             "GitHubWebhookSecret": secrets["GITHUB_WEBHOOK_SECRET_ARN"].secret_arn,
             "CircleCiWebhookSecret": secrets["CIRCLECI_WEBHOOK_SECRET_ARN"].secret_arn,
             "CircleCiApiToken": secrets["CIRCLECI_API_TOKEN_SECRET_ARN"].secret_arn,
+            # The two queues a person re-drives by command: `devsecops redrive` and `recount`.
+            "WebhookDeadLettersUrl": self.webhooks.dead_letters.queue_url,
+            "CorrelationDeadLettersUrl": self.correlation.dead_letters.queue_url,
         }
         for name, value in values.items():
             CfnOutput(self, name, value=value)
