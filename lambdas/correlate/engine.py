@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lambdas.shared.risk import RiskEvent, entity_key, iso_utc, parse_time, severity_for
+from lambdas.shared.risk import RiskEvent, from_dynamo, iso_utc, parse_time, severity_for
 from lambdas.shared.schema import STATE_PK, STATE_SK, TTL_ATTRIBUTE
 from lambdas.shared.settings import Correlation
 from lambdas.shared.store import deserialize, dynamodb_client, serialize
@@ -261,7 +261,7 @@ class Bucket:
             if detection and kind in ("n", "s"):
                 totals = detections.setdefault(detection, [0, 0])
                 totals[0 if kind == "n" else 1] = int(value)
-        top = _plain(item["top"]) if "top" in item else None
+        top = from_dynamo(item["top"]) if "top" in item else None
         hour = int(str(item[STATE_SK]).split("#", 1)[1])
         return cls(hour, detections, item.get("first"), item.get("last"), top)
 
@@ -379,17 +379,3 @@ def _pk(entity: str) -> str:
 def _hour_iso(hour: int) -> str:
     """ISO 8601 UTC of the start of an epoch hour."""
     return iso_utc(datetime.fromtimestamp(hour * HOUR, tz=UTC))
-
-
-def _plain(value: Any) -> Any:
-    """Turn DynamoDB Decimals back into ints inside nested maps and lists."""
-    if isinstance(value, dict):
-        return {key: _plain(inner) for key, inner in value.items()}
-    if isinstance(value, list):
-        return [_plain(inner) for inner in value]
-    if hasattr(value, "to_integral_value"):
-        return int(value)
-    return value
-
-
-__all__ = ["Alert", "ConcurrentUpdate", "Correlator", "Window", "entity_key"]

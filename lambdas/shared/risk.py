@@ -167,7 +167,7 @@ class RiskEvent:
             count=int(item.get("count", 1)),
             user=item.get("user"),
             repository=item.get("repository"),
-            evidence=_from_dynamo(item.get("evidence", {})),
+            evidence=from_dynamo(item.get("evidence", {})),
             suppressed=item.get("suppressed"),
         )
 
@@ -177,12 +177,12 @@ def _to_dynamo(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str), parse_float=Decimal)
 
 
-def _from_dynamo(value: Any) -> Any:
-    """Convert Decimals back to int or float."""
+def from_dynamo(value: Any) -> Any:
+    """Convert DynamoDB Decimals back to int or float, inside maps and lists too."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
-        return {key: _from_dynamo(inner) for key, inner in value.items()}
+        return {key: from_dynamo(inner) for key, inner in value.items()}
     if isinstance(value, list):
-        return [_from_dynamo(inner) for inner in value]
+        return [from_dynamo(inner) for inner in value]
     return value

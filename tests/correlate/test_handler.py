@@ -10,24 +10,10 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from devsecops.runtime import LocalAws
 from lambdas.correlate import handler
-from lambdas.shared.risk import RiskEvent
 from lambdas.shared.store import DynamoStore, serialize
+from tests.correlate.builders import high
 
 NOW = datetime(2026, 12, 3, tzinfo=UTC)
-
-
-def high(key: str) -> RiskEvent:
-    """A 90-point risk event: alone it crosses the default threshold."""
-    return RiskEvent(
-        detection="aws_ecr_container_scanning_findings_high",
-        risk_object="acme/app",
-        risk_object_type="repository",
-        risk_score=90,
-        message="High findings in acme/app",
-        event_time="2026-12-03T10:00:00Z",
-        source="ecr",
-        natural_key=key,
-    )
 
 
 def stream_record(sequence: str, image: dict) -> dict:

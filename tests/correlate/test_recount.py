@@ -8,24 +8,10 @@ from datetime import UTC, datetime
 from devsecops.recount import recount
 from devsecops.runtime import LocalAws
 from lambdas.shared import clients
-from lambdas.shared.risk import RiskEvent
 from lambdas.shared.store import DynamoStore
+from tests.correlate.builders import high
 
 NOW = datetime(2026, 12, 3, tzinfo=UTC)
-
-
-def high(key: str) -> RiskEvent:
-    """A 90-point risk event: alone it crosses the default threshold."""
-    return RiskEvent(
-        detection="aws_ecr_container_scanning_findings_high",
-        risk_object="acme/app",
-        risk_object_type="repository",
-        risk_score=90,
-        message="High findings in acme/app",
-        event_time="2026-12-03T10:00:00Z",
-        source="ecr",
-        natural_key=key,
-    )
 
 
 def park_whole_shard(aws: LocalAws, queue_url: str) -> None:
