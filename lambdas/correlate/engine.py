@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdas.shared.risk import RiskEvent, from_dynamo, iso_utc, parse_time, severity_for
 from lambdas.shared.schema import STATE_PK, STATE_SK, TTL_ATTRIBUTE
@@ -49,8 +49,7 @@ class Window:
     top: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Alert:
+class Alert(NamedTuple):
     """What the correlation publishes when an entity's risk crosses the threshold."""
 
     entity: str

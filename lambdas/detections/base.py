@@ -9,38 +9,35 @@ environment variable, so the same function runs in Lambda, in `devsecops replay`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from lambdas.shared.observability import logger
 from lambdas.shared.risk import RiskEvent, RiskObjectType
 from lambdas.shared.settings import Settings
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """What a detection may know besides its record."""
 
     settings: Settings
     now: datetime
     # State items the handler loaded for this record, by state key (see `Outcome.state`).
-    state: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    state: Mapping[str, dict[str, Any]] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """Risk events raised, and state to remember (key -> item attributes, None deletes)."""
 
     risk_events: tuple[RiskEvent, ...] = ()
-    state: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
+    state: Mapping[str, dict[str, Any] | None] = MappingProxyType({})
 
 
 NOTHING = Outcome()
 
 
-@dataclass(frozen=True)
-class Detection:
+class Detection(NamedTuple):
     """A detection's identity and the Splunk metadata it keeps."""
 
     id: str
@@ -82,16 +79,14 @@ class Detection:
 DetectFunction = Callable[[Any, Context], Outcome]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """A detection bound to the function that evaluates it."""
 
     detection: Detection
     detect: DetectFunction
 
 
-@dataclass(frozen=True)
-class RunResult:
+class RunResult(NamedTuple):
     """What running every rule of a source over one record produced."""
 
     risk_events: list[RiskEvent]

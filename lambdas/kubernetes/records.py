@@ -114,8 +114,7 @@ class AccessEntry:
         return parsed if parsed is not None else self.timestamp / 1000
 
 
-@dataclass(frozen=True, slots=True)
-class KubeEvent:
+class KubeEvent(NamedTuple):
     """A core/v1 or events.k8s.io/v1 Event, reduced to what detections read."""
 
     reason: str
@@ -129,8 +128,7 @@ class KubeEvent:
     time: str
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
+class AuditEntry(NamedTuple):
     """An API server audit entry, with the container images of a pod it carries."""
 
     audit_id: str

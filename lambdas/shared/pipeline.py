@@ -7,9 +7,8 @@ suppressions in the settings, store the risk events idempotently and write the s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -23,8 +22,7 @@ from lambdas.shared.store import Store, expiry
 STATE_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class Processed:
+class Processed(NamedTuple):
     """The risk events one record produced (as stored) and the rules that failed on it."""
 
     risk_events: list[RiskEvent]

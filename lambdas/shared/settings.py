@@ -11,16 +11,16 @@ import json
 import os
 import types
 import typing
-from dataclasses import dataclass, field, fields, is_dataclass
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from lambdas.shared.exceptions import SettingsError
 
 
-@dataclass(frozen=True)
-class BusinessHours:
+class BusinessHours(NamedTuple):
     """When pushes are expected: `start` is inside the hours, `end` is the first minute outside."""
 
     start: str = "08:00"
@@ -30,8 +30,7 @@ class BusinessHours:
     holidays: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Correlation:
+class Correlation(NamedTuple):
     """When an entity's accumulated risk becomes an alert."""
 
     window_hours: int = 24
@@ -39,8 +38,7 @@ class Correlation:
     min_detections: int = 1
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(NamedTuple):
     """A risk event to store but not count: which detection, which entity, why, and until when."""
 
     detection: str
@@ -70,18 +68,17 @@ DEFAULT_SCANNER_IMAGES: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything a deployment can tailor. Defaults reproduce Splunk's detections."""
 
     # Risk scores by detection id (or `<detection id>.<variant>`), overriding the defaults.
-    scores: dict[str, int] = field(default_factory=dict)
-    correlation: Correlation = field(default_factory=Correlation)
+    scores: Mapping[str, int] = MappingProxyType({})
+    correlation: Correlation = Correlation()
     retention_days: int = 90
     suppressions: tuple[Suppression, ...] = ()
     # Other names of a code repository (ECR repository, CircleCI slug) -> `owner/name`.
-    repository_aliases: dict[str, str] = field(default_factory=dict)
-    business_hours: BusinessHours = field(default_factory=BusinessHours)
+    repository_aliases: Mapping[str, str] = MappingProxyType({})
+    business_hours: BusinessHours = BusinessHours()
     # CONFIGURATION REQUIRED: ARN patterns (`*` wildcards) of principals expected to push images.
     known_ecr_principals: tuple[str, ...] = ()
     learning_days: int = 7
@@ -89,11 +86,11 @@ class Settings:
     known_github_users: tuple[str, ...] = ()
     trusted_github_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")
     # CONFIGURATION REQUIRED: workflow pattern -> job patterns it must run; job -> steps.
-    mandatory_ci_jobs: dict[str, tuple[str, ...]] = field(
-        default_factory=lambda: {"deployment": ("k8s-security",)}
+    mandatory_ci_jobs: Mapping[str, tuple[str, ...]] = MappingProxyType(
+        {"deployment": ("k8s-security",)}
     )
-    mandatory_ci_steps: dict[str, tuple[str, ...]] = field(
-        default_factory=lambda: {"k8s-security": ("Run Kube Hunter",)}
+    mandatory_ci_steps: Mapping[str, tuple[str, ...]] = MappingProxyType(
+        {"k8s-security": ("Run Kube Hunter",)}
     )
     circleci_grace_seconds: int = 300
     trusted_hosts: tuple[str, ...] = ()
@@ -154,11 +151,11 @@ def _from_parameter(name: str) -> Settings:
 
 
 def _build(cls: type, data: Any, path: str) -> Any:
-    """Construct dataclass `cls` from `data`, checking every field's type."""
+    """Construct settings model `cls` from `data`, checking every field's type."""
     if not isinstance(data, dict):
         raise SettingsError(f"{path}: expected an object")
 
-    known = {item.name for item in fields(cls)}
+    known = set(cls._fields)
     unknown = sorted(set(data) - known)
     if unknown:
         raise SettingsError(f"{path}: unknown key(s) {', '.join(unknown)}")
@@ -181,13 +178,13 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
             return None
         inner = [arg for arg in args if arg is not type(None)]
         return _convert(inner[0], value, path)
-    if is_dataclass(hint):
+    if _is_model(hint):
         return _build(hint, value, path)
     if origin is tuple:
         if not isinstance(value, list):
             raise SettingsError(f"{path}: expected a list")
         return tuple(_convert(args[0], item, f"{path}[{i}]") for i, item in enumerate(value))
-    if origin is dict:
+    if origin in (dict, Mapping):
         if not isinstance(value, dict):
             raise SettingsError(f"{path}: expected an object")
         return {str(key): _convert(args[1], item, f"{path}.{key}") for key, item in value.items()}
@@ -201,3 +198,8 @@ def _scalar(hint: type, value: Any, path: str) -> Any:
     if not isinstance(value, hint):
         raise SettingsError(f"{path}: expected {hint.__name__}")
     return value
+
+
+def _is_model(hint: Any) -> bool:
+    """True for the settings' own record types (Settings, Correlation, ...)."""
+    return isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields")

@@ -8,9 +8,8 @@ only says how its deliveries are signed, named and identified, and what to do wi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdas.shared.pipeline import Processed
 from lambdas.shared.settings import Settings
@@ -20,8 +19,7 @@ from lambdas.webhooks.signatures import SecretSource
 Headers = Mapping[str, str]
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """What the front door knows about one verified delivery besides its payload."""
 
     provider: str
@@ -37,8 +35,7 @@ HandleFunction = Callable[
 ]
 
 
-@dataclass(frozen=True)
-class Provider:
+class Provider(NamedTuple):
     """One webhook provider, served at `POST /webhooks/<name>`."""
 
     name: str
@@ -52,6 +49,6 @@ class Provider:
     delivery_id: Callable[[Headers, dict[str, Any]], str]
     handle: HandleFunction
     # Events answered 200 and not processed further (GitHub's `ping` on hook creation).
-    ping_events: frozenset[str] = field(default_factory=frozenset)
+    ping_events: frozenset[str] = frozenset()
     # Optional consumer of this provider's SQS messages (a body naming `"provider": <name>`).
     on_queue_message: Callable[[dict[str, Any], Settings, datetime, Store], None] | None = None

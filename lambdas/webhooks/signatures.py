@@ -12,7 +12,7 @@ import hmac
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lambdas.shared.exceptions import DetectorError
 
@@ -24,8 +24,7 @@ class SecretUnavailableError(DetectorError):
     """No webhook secret could be read; the message names the provider, never a value."""
 
 
-@dataclass(frozen=True)
-class SecretSource:
+class SecretSource(NamedTuple):
     """Where one provider's secrets live: a Secrets Manager ARN variable, else a plain one."""
 
     provider: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -33,7 +32,7 @@ def test_each_message_goes_to_its_provider_and_only_failures_are_retried(
             raise RuntimeError("not yet")
         seen.append(message["check"])
 
-    provider = dataclasses.replace(github.PROVIDER, on_queue_message=consume)
+    provider = github.PROVIDER._replace(on_queue_message=consume)
     monkeypatch.setitem(handler.PROVIDERS, "github", provider)
 
     # WHEN a batch arrives with a good, a failing and two unreadable messages

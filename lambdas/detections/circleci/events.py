@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdas.shared.exceptions import InputError
 from lambdas.shared.risk import RiskObjectType, iso_utc, parse_time
@@ -31,8 +30,7 @@ JUDGED_WORKFLOWS = frozenset({"success", "failed", "error"})
 STOPPED_WORKFLOWS = frozenset({"canceled", "unauthorized"})
 
 
-@dataclass(frozen=True)
-class JobRun:
+class JobRun(NamedTuple):
     """One job of a workflow, as a webhook or the API reports it."""
 
     name: str
@@ -46,8 +44,7 @@ class JobRun:
         return self.status not in DID_NOT_RUN
 
 
-@dataclass(frozen=True)
-class CircleCIEvent:
+class CircleCIEvent(NamedTuple):
     """A CircleCI webhook delivery with what the API added to it."""
 
     type: str
@@ -75,7 +72,7 @@ class CircleCIEvent:
 
     def enriched(self, **changes: Any) -> CircleCIEvent:
         """A copy with API facts or the deferred flag set."""
-        return replace(self, **changes)
+        return self._replace(**changes)
 
 
 def parse_event(payload: Mapping[str, Any]) -> CircleCIEvent:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdas.shared.exceptions import InputError
 
 _ASSUMED_ROLE = re.compile(r"^arn:(?P<partition>[^:]+):sts::(?P<account>\d*):assumed-role/(.+)$")
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     """An IAM user or role ARN (the identity), its CloudTrail type and the role session name."""
 
     arn: str

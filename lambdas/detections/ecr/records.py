@@ -9,8 +9,7 @@ and Inspector's one-finding events. All become an `ImageScan`. A CloudTrail `Put
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdas.detections.ecr.identity import Principal, principal_of
 from lambdas.shared.exceptions import InputError
@@ -31,8 +30,7 @@ def band_of(severity: str) -> str | None:
     return next((band for band, labels in BANDS.items() if label in labels), None)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One vulnerability in one image, reduced to what the evidence shows."""
 
     key: str  # stable within the image: Inspector's finding id, else the CVE and its package
@@ -42,8 +40,7 @@ class Finding:
     cvss: float | None = None
 
 
-@dataclass(frozen=True)
-class ImageScan:
+class ImageScan(NamedTuple):
     """Findings of one image: a whole listing (`complete`) or a part of it."""
 
     repository: str  # the ECR repository name, as AWS writes it
@@ -58,8 +55,7 @@ class ImageScan:
     skipped: int = 0  # findings dropped for a missing name or an unknown severity
 
 
-@dataclass(frozen=True)
-class ImagePush:
+class ImagePush(NamedTuple):
     """A CloudTrail `PutImage` call: who pushed which image where."""
 
     repository: str

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdas.detections.base import Context
 from lambdas.shared.exceptions import InputError
 from lambdas.shared.risk import iso_utc, parse_time
 
 
-@dataclass(frozen=True)
-class GitHubEvent:
+class GitHubEvent(NamedTuple):
     """One verified webhook delivery: the `X-GitHub-Event` name, the action and the payload."""
 
     event: str

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from lambdas.detections.base import NOTHING, Context, Detection, Outcome, Rule
 from lambdas.detections.github.common import GitHubEvent, compact, event_time, repository, text
 from lambdas.detections.github.shapes import alert
@@ -39,8 +37,8 @@ def detect(record: GitHubEvent, context: Context) -> Outcome:
     severity = found.evidence["severity"].lower()
     package = found.evidence["package"] or "?"
 
-    scored = replace(
-        DETECTION, default_score=SEVERITY_SCORES.get(severity, DETECTION.default_score)
+    scored = DETECTION._replace(
+        default_score=SEVERITY_SCORES.get(severity, DETECTION.default_score)
     )
     event = scored.risk_event(
         context,

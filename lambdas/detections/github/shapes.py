@@ -7,14 +7,12 @@ pull request (`pull_request`, `check_suite`) each have one reader.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdas.detections.github.common import GitHubEvent, dig, required, text, truncate
 
 
-@dataclass(frozen=True)
-class Alert:
+class Alert(NamedTuple):
     """A vulnerable-dependency alert: its key within the repository and its evidence."""
 
     key: str
@@ -22,8 +20,7 @@ class Alert:
     times: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Sighting:
+class Sighting(NamedTuple):
     """One pull request seen in a delivery, and the login behind it."""
 
     number: str
