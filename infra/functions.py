@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -11,10 +9,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from infra.code_asset import code_asset
 from infra.risk_store import RiskStore
 from lambdas.shared.observability import NAMESPACE
 
-ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # Powertools' public layer for this runtime and architecture: bump the version here only.
@@ -22,9 +20,6 @@ POWERTOOLS_LAYER_VERSION = 27
 POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-arm64"
 POWERTOOLS_ACCOUNT = "017000801446"
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
-# An allow-list: everything at the repository root is excluded except the `lambdas` package, so
-# handlers import as `lambdas.<source>.handler`, and tests, .venv, node_modules, cdk.out stay out.
-CODE_EXCLUDE = ["*", ".*", "!lambdas", "!lambdas/**", "**/__pycache__", "**/*.pyc", "**/tests"]
 
 
 class FunctionFactory(Construct):
@@ -49,8 +44,8 @@ class FunctionFactory(Construct):
             "SETTINGS_PARAMETER": settings.parameter_name,
         }
 
-        # One asset for all functions: uploaded once, fingerprinted on the `lambdas` files only.
-        self._code = lambda_.Code.from_asset(str(ROOT), exclude=CODE_EXCLUDE)
+        # One asset for all functions, uploaded once: the `lambdas` package and its bytecode.
+        self._code = code_asset(RUNTIME)
 
         # Powertools from AWS's public layer; boto3 comes with the runtime.
         layer_arn = (

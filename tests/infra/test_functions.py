@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
-from infra.functions import POWERTOOLS_LAYER_VERSION
+from infra.code_asset import runtime_python
+from infra.functions import POWERTOOLS_LAYER_VERSION, RUNTIME
 from tests.infra.conftest import Synthesized
+
+RUNTIME_VERSION = RUNTIME.name.removeprefix("python")
 
 FUNCTIONS = {
     # name: (memory MB, timeout s)
@@ -127,7 +130,21 @@ def test_all_functions_share_one_code_asset_holding_only_the_lambdas_package(
 
     assert {path.split("/")[0] for path in shipped} == {"lambdas"}
     assert "lambdas/correlate/handler.py" in shipped
-    assert not [path for path in shipped if "__pycache__" in path or "/tests" in path]
+    assert not [path for path in shipped if "/tests" in path]
+
+
+def test_the_asset_ships_bytecode_only_for_the_runtimes_python(synthesized: Synthesized) -> None:
+    # Bytecode of any other version would be dead weight: the runtime ignores it.
+    asset = shared_asset(synthesized)
+    tags = {path.name.split(".")[-2] for path in asset.rglob("*.pyc")}
+    sources = list(asset.rglob("*.py"))
+
+    if runtime_python(RUNTIME_VERSION) is None:
+        assert tags == set()
+        pytest.skip(f"no Python {RUNTIME_VERSION} here: the asset holds sources only")
+    assert tags == {"cpython-" + RUNTIME_VERSION.replace(".", "")}
+    compiled = {pyc.parent.parent / f"{pyc.name.split('.')[0]}.py" for pyc in asset.rglob("*.pyc")}
+    assert [path for path in sources if path not in compiled] == []
 
 
 def test_every_data_file_the_functions_ship_has_a_notice_beside_it(
