@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 import json
 import os
 import re
@@ -29,14 +30,18 @@ from lambdas.shared.observability import logger, metrics
 from lambdas.shared.pipeline import Processed
 from lambdas.shared.settings import load_settings
 from lambdas.shared.store import DynamoStore
-from lambdas.webhooks import circleci, github
 from lambdas.webhooks.providers import Delivery, Provider
 from lambdas.webhooks.signatures import SecretUnavailableError
 
-# To add a provider, add its module's PROVIDER here: the route is /webhooks/<name>.
-PROVIDERS: dict[str, Provider] = {
-    provider.name: provider for provider in (github.PROVIDER, circleci.PROVIDER)
+# To add a provider, name the module holding its PROVIDER here: the route is /webhooks/<name>.
+# A delivery is for one provider, so each module is imported on the first delivery it serves
+# (about 7 ms) instead of every cold start importing all of them.
+PROVIDER_MODULES = {
+    "github": "lambdas.webhooks.github",
+    "circleci": "lambdas.webhooks.circleci",
 }
+# The providers imported so far, by name.
+PROVIDERS: dict[str, Provider] = {}
 
 # GitHub caps payloads at 25 MB and API Gateway at 10 MB, but the events the detections read are
 # tens of KB (a pull request body is at most 65,536 characters). 1 MiB keeps large unwanted
@@ -98,7 +103,7 @@ def receive(event: Mapping[str, Any], remaining: Callable[[], int]) -> dict[str,
 
 def redeliver(message: Mapping[str, Any]) -> list[Processed] | None:
     """Process a parked delivery again (see `devsecops redrive`); raise if it still fails."""
-    provider = PROVIDERS[str(message["provider"])]
+    provider = provider_named(str(message["provider"]))
     delivery = Delivery(
         provider.name, str(message["event"]), str(message["action"]), str(message["delivery"])
     )
@@ -138,11 +143,18 @@ def _route(event: Mapping[str, Any]) -> Provider:
     context = event.get("requestContext")
     method = context.get("http", {}).get("method") if isinstance(context, Mapping) else None
     found = _ROUTE.match(str(event.get("rawPath", "")))
-    if not found or found.group(1) not in PROVIDERS:
+    if not found or found.group(1) not in PROVIDERS.keys() | PROVIDER_MODULES.keys():
         raise Rejected(404, "not-found")
     if method != "POST":
         raise Rejected(405, "method-not-allowed")
-    return PROVIDERS[found.group(1)]
+    return provider_named(found.group(1))
+
+
+def provider_named(name: str) -> Provider:
+    """The provider served at /webhooks/<name>, imported on first use; KeyError if none is."""
+    if name not in PROVIDERS:
+        PROVIDERS[name] = importlib.import_module(PROVIDER_MODULES[name]).PROVIDER
+    return PROVIDERS[name]
 
 
 def _headers(event: Mapping[str, Any]) -> dict[str, str]:
@@ -273,7 +285,7 @@ def _consume_one(record: Mapping[str, Any]) -> None:
     """Give one SQS message to its provider; a message that cannot be read is counted, dropped."""
     try:
         message = json.loads(record["body"])
-        provider = PROVIDERS[message["provider"]]
+        provider = provider_named(message["provider"])
         consumer = provider.on_queue_message
         if consumer is None:
             raise LookupError(provider.name)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -13,6 +16,8 @@ from devsecops.sources.github import signed_event
 from lambdas.webhooks import handler
 from tests.github.payloads import check_suite, dependabot_alert, pull_request
 from tests.webhooks.conftest import SECRET, deliver, status
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_ping_is_answered_200_and_stores_nothing(aws: LocalAws) -> None:
@@ -147,3 +152,21 @@ def test_a_failing_detection_still_gets_a_202_and_is_counted_not_retried(
     assert status(deliver(aws, "pull_request", payload)) == (202, "accepted")
     assert "DetectionErrors.github_pull_request_from_unknown_user" in counted
     assert aws.risk_events() == []
+
+
+def test_a_cold_start_imports_only_the_provider_its_first_delivery_is_for() -> None:
+    # A fresh interpreter, as on Lambda: the other provider's code stays unloaded.
+    script = (
+        "import sys; from lambdas.webhooks import handler;"
+        "before = {m for m in sys.modules if m.startswith('lambdas.webhooks.')};"
+        "handler.provider_named('github');"
+        "after = {m for m in sys.modules if m.startswith('lambdas.webhooks.')};"
+        "print(sorted(before), sorted(after - before))"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+
+    before, loaded = answer.stdout.strip().split("] [")
+    assert "github" not in before and "circleci" not in before
+    assert "lambdas.webhooks.github" in loaded and "circleci" not in loaded
