@@ -7,9 +7,8 @@ apply, the working weekdays and holiday dates. Splunk's defaults are kept.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from lambdas.detections.base import NOTHING, Context, Detection, Outcome, Rule
 from lambdas.detections.ecr.records import ImagePush
@@ -32,9 +31,17 @@ DETECTION = Detection(
 )
 
 
+def zone(name: str) -> tzinfo:
+    """The IANA time zone `name`."""
+    # Imported here: only pushes need it, and scan events would pay its 5 ms at every cold start.
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
 def within(moment: datetime, hours: BusinessHours) -> bool:
     """True when a moment falls inside the business hours, in their time zone."""
-    local = moment.astimezone(ZoneInfo(hours.timezone))
+    local = moment.astimezone(zone(hours.timezone))
     workday = DAYS[local.weekday()].lower() in {day.lower()[:3] for day in hours.weekdays}
     if not workday or local.date().isoformat() in hours.holidays:
         return False
@@ -54,7 +61,7 @@ def detect(record: Any, context: Context) -> Outcome:
         return NOTHING
 
     repository = context.settings.repository(record.repository)
-    local = moment.astimezone(ZoneInfo(hours.timezone))
+    local = moment.astimezone(zone(hours.timezone))
     event = DETECTION.risk_event(
         context,
         risk_object=record.principal.arn,
