@@ -132,7 +132,7 @@ def _cold_rows(result: dict[str, Any]) -> list[tuple[Any, ...]]:
             rows.append((name, "skipped", row["skipped"][:22], "", "", ""))
             continue
         verdict = _verdict(row["ratio"], result["goal"])
-        measured = f"{row['median_ms']} ms (pyc {row['pyc_ratio']})"
+        measured = f"{row['median_ms']} ms (source {row['source_ratio']})"
         rows.append((name, measured, base, row["ratio"], f"<= {result['goal']}", verdict))
     return rows
 
