@@ -32,6 +32,7 @@ HISTORIES = (10, 1_000, 10_000)
 GOAL = 1.10
 REAL_PATH_LIMIT = 10
 ENTITY = "bench/app"
+USER = "bench-user"
 DETECTIONS = ("github_dependabot_alert", "aws_ecr_container_scanning_findings_high")
 KB = 1024
 
@@ -200,9 +201,16 @@ def _one(history: int) -> dict[str, Any]:
         elapsed = sum(spent)
         aggregates = _aggregate_bytes(aws)
 
+        # The same again for a risk event that also names a user: what a further entity adds.
+        with_user = Meter(client("dynamodb"))
+        store.put_risk_event(_risk_event(history + 1, now, user=USER), now, retention)
+        with with_user.counting():
+            aws.pump()
+
     return {
         "history": history,
         **meter.totals(),
+        "with_user": with_user.totals(),
         "handler_ms": round(elapsed * 1000, 2),
         "aggregate_bytes": aggregates,
         "seed_seconds": round(seeded, 1),
@@ -247,8 +255,10 @@ def _offset(index: int, history: int) -> timedelta:
     return timedelta(hours=hours, minutes=1 + index % 50, seconds=index % 60)
 
 
-def _risk_event(index: int, moment: datetime, repository: str = ENTITY) -> Any:
-    """A realistic risk event for a repository."""
+def _risk_event(
+    index: int, moment: datetime, repository: str = ENTITY, user: str | None = None
+) -> Any:
+    """A realistic risk event for a repository, and for a user if one is given."""
     from lambdas.shared.risk import RiskEvent, iso_utc
 
     return RiskEvent(
@@ -262,6 +272,7 @@ def _risk_event(index: int, moment: datetime, repository: str = ENTITY) -> Any:
         natural_key=f"alert-{index}",
         mitre_attack=("T1195.001",),
         evidence={"alert_number": index, "package": "lodash", "severity": "high"},
+        user=user,
     )
 
 

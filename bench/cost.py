@@ -10,9 +10,11 @@ the DynamoDB client metered (bench.correlation_cost.Meter). Assumptions, stated 
   under moto stand in for DynamoDB round trips (moto is slower on large items, faster on small).
 - A risk table write also writes the LSI and the GSI item (keys + projected attributes + 100 B);
   a failed conditional write (a duplicate) still costs its units.
-- Each new risk event is correlated once per entity it names, at the cost measured by the
-  correlation benchmark with 10,000 earlier events, in one `correlate` invocation of its own (low
-  traffic: stream batches of one record, the most expensive case).
+- Each new risk event is correlated once, at the cost the correlation benchmark measured with
+  10,000 earlier events: for its first entity, as measured, and for each further entity (a user
+  besides the repository), the extra writes measured for one more plus the first entity's reads
+  (as if the user were as busy as the repository). Each gets a `correlate` invocation of its own
+  (low traffic: stream batches of one record, the most expensive case).
 - Alerts are rare: SNS publishes and SQS messages per million inputs are taken as zero.
 - X-Ray active tracing records the first invocation each second and 5 % after that, so at these
   rates nearly every invocation is a trace ($5.00 per million); shown apart from the goals.
@@ -74,9 +76,9 @@ WARM_UP = 10
 def measure(correlation: dict[str, Any], ingress: dict[str, Any] | None) -> dict[str, Any]:
     """Cost per million inputs of each front door, and where the goals stand."""
     use_test_environment()
-    per_entity = correlation["rows"][-1]
+    busiest = correlation["rows"][-1]
     doors = _measure_doors()
-    rows = [_price_door(door, per_entity) for door in doors]
+    rows = [_price_door(door, busiest) for door in doors]
     rows += _price_ingress(ingress)
 
     rows.append(_blend(rows, RISK_FRACTION))
@@ -177,6 +179,7 @@ def _run_door(
 
 def _risk_items(items: list[dict[str, Any]]) -> dict[str, Any]:
     """New risk events: how many, their index write units, the entities each names."""
+    from lambdas.shared.risk import RiskEvent
     from lambdas.shared.store import serialize
 
     index_units = entities = 0
@@ -185,17 +188,11 @@ def _risk_items(items: list[dict[str, Any]]) -> dict[str, Any]:
             keys = ("entity", "id", "event_time", "detection", *INDEX_ATTRIBUTES, *extra)
             projected = serialize({key: item[key] for key in keys if key in item})
             index_units += math.ceil((item_size(projected) + INDEX_OVERHEAD) / 1024)
-        entities += len(
-            {item["entity"], f"user#{item.get('user')}", item.get("repository")}
-            - {
-                "user#None",
-                None,
-            }
-        )
+        entities += len(RiskEvent.from_item(item).entities())
     return {"new_risk_events": len(items), "index_units": index_units, "entities": entities}
 
 
-def _price_door(door: dict[str, Any], per_entity: dict[str, Any]) -> dict[str, Any]:
+def _price_door(door: dict[str, Any], busiest: dict[str, Any]) -> dict[str, Any]:
     """Dollars per million inputs of one front door, by part."""
     million, inputs = 1e6, max(1, door["inputs"])
     risk_per_input = door["new_risk_events"] / inputs
@@ -208,7 +205,7 @@ def _price_door(door: dict[str, Any], per_entity: dict[str, Any]) -> dict[str, A
         "dynamodb": door["write_units"] * PRICES["dynamodb_write_unit"]
         + door["read_units"] * PRICES["dynamodb_read_unit"]
         + door["index_units"] / inputs * PRICES["dynamodb_write_unit"],
-        "correlation": _correlation(door["entities"] / inputs, risk_per_input, per_entity),
+        "correlation": _correlation(door["entities"] / inputs, risk_per_input, busiest),
     }
     priced = {name: round(value * million, 4) for name, value in parts.items()}
     traces = (1 + risk_per_input) * PRICES["xray_trace"] * million
@@ -233,13 +230,19 @@ def _blend(rows: list[dict[str, Any]], fraction: float) -> dict[str, Any]:
     return mixed
 
 
-def _correlation(entities: float, risk_events: float, per_entity: dict[str, Any]) -> float:
+def _correlation(entities: float, risk_events: float, busiest: dict[str, Any]) -> float:
     """Dollars per input for correlating its risk events: DynamoDB units and the invocation."""
-    units = entities * (
-        per_entity["write_units"] * PRICES["dynamodb_write_unit"]
-        + per_entity["read_units"] * PRICES["dynamodb_read_unit"]
+    further_writes = busiest["with_user"]["write_units"] - busiest["write_units"]
+    first = (
+        busiest["write_units"] * PRICES["dynamodb_write_unit"]
+        + busiest["read_units"] * PRICES["dynamodb_read_unit"]
     )
-    billed = math.ceil(per_entity["handler_ms"]) / 1000
+    further = (
+        further_writes * PRICES["dynamodb_write_unit"]
+        + busiest["read_units"] * PRICES["dynamodb_read_unit"]
+    )
+    units = risk_events * first + max(0.0, entities - risk_events) * further
+    billed = math.ceil(busiest["handler_ms"]) / 1000
     invocation = (
         PRICES["lambda_request"]
         + MEMORY_MB["correlate"] / 1024 * billed * PRICES["lambda_gb_second_arm64"]

@@ -1,14 +1,16 @@
 """Correlation: sum each entity's risk over a sliding window of event time, alert once per window.
 
 Each entity keeps one small item per hour of event time: a count and a score per detection, its
-first and last event and its highest-scoring risk event. For every entity a risk event names,
-correlating it costs a bounded amount of DynamoDB work whatever the entity's history:
+first and last event and its highest-scoring risk event. Correlating a risk event costs a bounded
+amount of DynamoDB work whatever the entities' history:
 
-1. one Query reads the entity's hourly items inside the window (at most `window_hours` items of a
-   few hundred bytes each);
-2. one transaction writes a marker for the risk event id (so a retried or replayed record is never
-   counted twice) and adds the score to the hour's item with an atomic ADD (no read-modify-write, so
-   concurrent shards never overwrite each other);
+1. for each entity it names, one Query reads the entity's hourly items inside the window (at most
+   `window_hours` items of a few hundred bytes each);
+2. one transaction adds the entities to the risk event's marker, on condition that it names none
+   of them yet (so a retried or replayed record is never counted twice), and adds the score to
+   each entity's hour with an atomic ADD (no read-modify-write, so concurrent shards never
+   overwrite each other). One marker serves all the entities: a risk event naming a repository
+   and a user costs three transactional writes, not four;
 3. only when the window's total crosses the threshold, one conditional write claims the alert for
    this window, the alert is published, and the claim is marked sent. A crash between publishing
    and marking leaves the claim pending, so the retry publishes again: at least once, never lost.
@@ -30,6 +32,7 @@ HOUR = 3600
 TOP_EVIDENCE = 5
 MESSAGE_LIMIT = 160
 MAX_ATTEMPTS = 5
+MARKER_SK = "entities"
 
 
 class ConcurrentUpdate(Exception):
@@ -113,9 +116,11 @@ class Correlator:
         self, event: RiskEvent, now: datetime, entities: list[str] | None = None
     ) -> list[Alert]:
         """Count `event` once for each entity it names (or those given); return its alerts."""
+        named = event.entities() if entities is None else entities
+        hours = self._count(named, event, now)
         alerts = []
-        for entity in event.entities() if entities is None else entities:
-            window = self._count(entity, event, now)
+        for entity in named:
+            window = _window(hours[entity], _hour(event.event_time), self.settings.window_hours)
             if self._crosses(window):
                 alerts.append(Alert(entity, window, self.settings.threshold))
         return alerts
@@ -171,55 +176,85 @@ class Correlator:
         distinct = sum(1 for totals in window.detections.values() if totals["count"])
         return window.score > self.settings.threshold and distinct >= self.settings.min_detections
 
-    def _count(self, entity: str, event: RiskEvent, now: datetime) -> Window:
-        """Add `event` to the entity's hour once; return the window ending at that hour."""
+    def _count(
+        self, entities: list[str], event: RiskEvent, now: datetime
+    ) -> dict[str, dict[int, Bucket]]:
+        """Add `event` to each entity's hour once; return every entity's hours in the window."""
         hour = _hour(event.event_time)
+        pending = list(entities)
         for _ in range(MAX_ATTEMPTS):
-            hours = self._load(entity, hour)
-            result = self._write(entity, event, hour, hours.get(hour), now)
+            hours = {entity: self._load(entity, hour) for entity in entities}
+            result = self._write(pending, event, hour, hours, now)
             if result == "conflict":
-                continue  # another transaction touched the same item: read again and retry
+                continue  # another transaction touched one of the items: read again and retry
             if result == "counted":
-                _add(hours, hour, event)
-            return _window(hours, hour, self.settings.window_hours)
-        raise ConcurrentUpdate(entity)
+                for entity in pending:
+                    _add(hours[entity], hour, event)
+                return hours
+            pending = self._uncounted(pending, event)
+            if not pending:
+                return hours  # a retry or a replay: every entity has it already
+        raise ConcurrentUpdate(event.id)
 
     def _write(
-        self, entity: str, event: RiskEvent, hour: int, known: Bucket | None, now: datetime
+        self,
+        entities: list[str],
+        event: RiskEvent,
+        hour: int,
+        hours: dict[str, dict[int, Bucket]],
+        now: datetime,
     ) -> str:
-        """Write the risk event's marker and add it to its hour, in one transaction.
+        """Mark the risk event counted for `entities` and add it to their hours, in one transaction.
 
-        Returns "counted", "duplicate" (the marker exists: a retry or a replay) or "conflict".
+        Returns "counted", "duplicate" (the marker names one of them already) or "conflict".
         """
         client = dynamodb_client()
         expires = self._expiry(now)
-        marker = serialize(
-            {STATE_PK: _pk(entity), STATE_SK: f"m#{event.id}", TTL_ATTRIBUTE: expires}
-        )
+        updates = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    **_hour_update(entity, event, hour, hours[entity].get(hour), expires),
+                }
+            }
+            for entity in entities
+        ]
         try:
             client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": marker,
-                            "ConditionExpression": "attribute_not_exists(#pk)",
-                            "ExpressionAttributeNames": {"#pk": STATE_PK},
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            **_hour_update(entity, event, hour, known, expires),
-                        }
-                    },
-                ]
+                TransactItems=[{"Update": self._mark(entities, event, expires)}, *updates]
             )
             return "counted"
         except client.exceptions.TransactionCanceledException as exc:
             reasons = exc.response.get("CancellationReasons", [])
             duplicate = bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
             return "duplicate" if duplicate else "conflict"
+
+    def _mark(self, entities: list[str], event: RiskEvent, expires: int) -> dict[str, Any]:
+        """UpdateItem arguments adding `entities` to the risk event's marker, if it has none."""
+        names = {f":e{index}": entity for index, entity in enumerate(entities)}
+        return {
+            "TableName": self.table,
+            "Key": serialize({STATE_PK: _marker_pk(event.id), STATE_SK: MARKER_SK}),
+            "UpdateExpression": f"ADD #entities :entities SET {TTL_ATTRIBUTE} = :ttl",
+            # contains() is false on a missing set, so a new marker passes.
+            "ConditionExpression": " AND ".join(f"NOT contains(#entities, {key})" for key in names),
+            "ExpressionAttributeNames": {"#entities": "entities"},
+            "ExpressionAttributeValues": {
+                **serialize(names),
+                ":entities": {"SS": list(entities)},
+                ":ttl": {"N": str(expires)},
+            },
+        }
+
+    def _uncounted(self, entities: list[str], event: RiskEvent) -> list[str]:
+        """The entities the risk event's marker does not name yet."""
+        answer = dynamodb_client().get_item(
+            TableName=self.table,
+            Key=serialize({STATE_PK: _marker_pk(event.id), STATE_SK: MARKER_SK}),
+            ConsistentRead=True,
+        )
+        counted = set(answer.get("Item", {}).get("entities", {}).get("SS", []))
+        return [entity for entity in entities if entity not in counted]
 
     def _load(self, entity: str, hour: int) -> dict[int, Bucket]:
         """Read the entity's hourly items inside the window ending at `hour`."""
@@ -373,6 +408,11 @@ def _by_score(item: tuple[str, dict[str, int]]) -> tuple[int, str]:
 def _pk(entity: str) -> str:
     """State-table partition of an entity's correlation items."""
     return f"corr#{entity}"
+
+
+def _marker_pk(risk_event_id: str) -> str:
+    """State-table partition of the marker naming the entities a risk event was counted for."""
+    return f"counted#{risk_event_id}"
 
 
 def _hour_iso(hour: int) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from devsecops.runtime import LocalAws
+from lambdas.correlate.engine import Correlator
 from lambdas.shared import clients
 from lambdas.shared.risk import RiskEvent
 from lambdas.shared.settings import Settings
@@ -192,3 +193,20 @@ def test_an_update_that_names_no_new_entity_costs_correlation_nothing(aws: Local
     store_all(risk("other", 60, 1, "b"))
     aws.pump()
     assert [alert["risk_score"] for alert in aws.alerts()] == [21 + 60]
+
+
+def test_an_event_replayed_with_one_more_entity_counts_only_for_that_entity(aws: LocalAws) -> None:
+    # GIVEN a risk event already counted for its repository (60, under the threshold of 80)
+    correlator = Correlator.from_environment(Settings().correlation, 90)
+    first = risk("high", 60, 1, "a")
+    assert correlator.correlate(first, NOW) == []
+
+    # WHEN the same risk event arrives again naming the repository and a user
+    again = risk("high", 60, 1, "a", user="carol")
+    alerts = correlator.correlate(again, NOW)
+    once_more = risk("medium", 21, 2, "b")
+
+    # THEN the user got it, and the repository reaches 81 only with the next event, not before
+    assert alerts == []
+    assert [alert.risk_object for alert in correlator.correlate(once_more, NOW)] == ["acme/app"]
+    assert correlator.correlate(risk("high", 30, 3, "c", user="carol"), NOW)[-1].window.score == 90
