@@ -33,7 +33,7 @@ from typing import Any
 
 from bench import ROOT, use_test_environment
 from bench.correlation_cost import Meter, item_size
-from bench.webhook_latency import SECRET, deliveries
+from bench.webhook_latency import PULL_REQUEST, SECRET, deliveries
 
 PRICES_AS_OF = "2026-12-03"
 PRICES = {
@@ -53,8 +53,11 @@ MEMORY_MB = {"ecr": 256, "webhooks": 256, "kubernetes": 512, "correlate": 256}
 FULL_CPU_MB = 1769
 INGRESS_BATCHES = (1_000, 5_000, 10_000)
 GITHUB_DELIVERIES = 30
-# Assumed share of GitHub deliveries that produce a risk event (most are pushes, checks, PRs).
+# Assumed share of GitHub deliveries that produce a risk event (most are pushes, checks, PRs),
+# and how those risk events split between the two GitHub detections: a Dependabot alert names the
+# repository alone; an unknown user's pull request names the repository and the user.
 RISK_FRACTION = 0.05
+RISK_MIX = {"GitHub, Dependabot alert": 0.5, "GitHub, unknown user's PR": 0.5}
 GOAL_INGRESS = 0.01
 GOAL_WEBHOOK = 1.50
 # Mirrors infra/risk_store.py INDEX_ATTRIBUTES (not imported: that would load aws_cdk).
@@ -81,7 +84,7 @@ def measure(correlation: dict[str, Any], ingress: dict[str, Any] | None) -> dict
     rows = [_price_door(door, busiest) for door in doors]
     rows += _price_ingress(ingress)
 
-    rows.append(_blend(rows, RISK_FRACTION))
+    rows.append(_blend(rows, RISK_FRACTION, RISK_MIX))
     webhooks = [row for row in rows if row["door"].startswith("GitHub, ") and "total" in row]
     lines = [row for row in rows if row["door"].startswith("ingress") and "lambda" in row]
     return {
@@ -123,7 +126,12 @@ def _inputs() -> Iterator[tuple[str, str, Iterator[dict[str, Any]]]]:
     events = ROOT / "events"
     yield "ECR scan", "ecr", _samples(events / "ecr")
     yield "ECR push", "ecr", _samples(events / "cloudtrail")
-    yield "GitHub, read by a detection", "webhooks", deliveries(GITHUB_DELIVERIES, start=2 * 10**6)
+    yield "GitHub, Dependabot alert", "webhooks", deliveries(GITHUB_DELIVERIES, start=2 * 10**6)
+    yield (
+        "GitHub, unknown user's PR",
+        "webhooks",
+        deliveries(GITHUB_DELIVERIES, start=4 * 10**6, sample=PULL_REQUEST),
+    )
     yield (
         "GitHub, read by none",
         "webhooks",
@@ -218,15 +226,23 @@ def _price_door(door: dict[str, Any], busiest: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _blend(rows: list[dict[str, Any]], fraction: float) -> dict[str, Any]:
-    """GitHub traffic where `fraction` of the deliveries produce a risk event."""
-    read = next(row for row in rows if row["door"] == "GitHub, read by a detection")
-    unread = next(row for row in rows if row["door"] == "GitHub, read by none")
+def _blend(rows: list[dict[str, Any]], fraction: float, mix: dict[str, float]) -> dict[str, Any]:
+    """GitHub traffic where `fraction` of the deliveries produce a risk event, split by `mix`."""
+    by_door = {row["door"]: row for row in rows}
+    weights = {door: fraction * share for door, share in mix.items()}
+    weights["GitHub, read by none"] = 1 - fraction
     mixed: dict[str, Any] = {"door": f"GitHub, {fraction:.0%} produce a risk event"}
-    for key in ("billed_ms", "risk_events_per_input", "front_door", "lambda", "dynamodb"):
-        mixed[key] = round(fraction * read[key] + (1 - fraction) * unread[key], 4)
-    for key in ("correlation", "total", "xray"):
-        mixed[key] = round(fraction * read[key] + (1 - fraction) * unread[key], 4)
+    for key in (
+        "billed_ms",
+        "risk_events_per_input",
+        "front_door",
+        "lambda",
+        "dynamodb",
+        "correlation",
+        "total",
+        "xray",
+    ):
+        mixed[key] = round(sum(w * by_door[door][key] for door, w in weights.items()), 4)
     return mixed
 
 

@@ -16,22 +16,25 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from bench import ROOT, percentile, use_test_environment
 
 SAMPLE = ROOT / "events" / "github" / "dependabot_alert_created.json"
+# An unknown user's pull request from a fork: a risk event naming the repository and the user.
+PULL_REQUEST = ROOT / "events" / "github" / "pull_request_opened_fork.json"
 SECRET = "bench-webhook-secret"
 WARM_UP = 20
 DELIVERIES = 200
 
 
-def deliveries(count: int, start: int = 0) -> Iterator[dict[str, Any]]:
-    """Signed HTTP API events, each a new Dependabot alert on the sample's repository."""
-    template = json.loads(SAMPLE.read_text())
+def deliveries(count: int, start: int = 0, sample: Path = SAMPLE) -> Iterator[dict[str, Any]]:
+    """Signed HTTP API events, each a new alert (or pull request) on the sample's repository."""
+    template = json.loads(sample.read_text())
     payload = json.loads(template["body"])
     for number in range(start, start + count):
-        payload["alert"]["number"] = 100_000 + number
+        _renumber(payload, 100_000 + number)
         body = json.dumps(payload)
         event = copy.deepcopy(template)
         signature = hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
@@ -45,6 +48,15 @@ def deliveries(count: int, start: int = 0) -> Iterator[dict[str, Any]]:
         )
         event["body"] = body
         yield event
+
+
+def _renumber(payload: dict[str, Any], number: int) -> None:
+    """Make the payload's alert or pull request a new one."""
+    if "alert" in payload:
+        payload["alert"]["number"] = number
+        return
+    payload["number"] = payload["pull_request"]["number"] = number
+    payload["pull_request"]["id"] = 1_000_000_000 + number
 
 
 def baseline(event: dict[str, Any]) -> None:
