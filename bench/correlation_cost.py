@@ -10,9 +10,9 @@ DynamoDB's sizing rules: 1 write unit per started KB (2 in a transaction), 1 rea
 items in requests and answers. Item sizes are estimates of DynamoDB's own (names + values).
 
 Seeding: a history of up to `REAL_PATH_LIMIT` events goes the real way (store, stream, handler).
-A larger one is folded into the entity's aggregate items with the engine's own bucket function and
-written directly: what thousands of correlations leave behind, minus the per-event markers, which
-the measured Query never reads. The real way is quadratic under moto (its Query filters a whole
+A larger one is written into the entity's hourly items directly, with the engine's own update
+expression: what thousands of correlations leave behind, minus the per-event markers, which the
+measured Query never reads. The real way is quadratic under moto (its Query filters a whole
 partition, its transactions copy the tables), about 4 minutes for 1,000 events on 2 cores.
 """
 
@@ -214,7 +214,7 @@ def _one(history: int) -> dict[str, Any]:
         "handler_ms": round(elapsed * 1000, 2),
         "aggregate_bytes": aggregates,
         "seed_seconds": round(seeded, 1),
-        "seeded": "real path" if history <= REAL_PATH_LIMIT else "aggregate written directly",
+        "seeded": "real path" if history <= REAL_PATH_LIMIT else "hourly items updated directly",
     }
 
 
@@ -239,7 +239,7 @@ def _timing(aws: Any) -> Iterator[list[float]]:
 
 
 def _seed(aws: Any, store: Any, history: int, now: datetime, retention: int) -> None:
-    """Earlier risk events: stored and correlated for real, or folded into the aggregates."""
+    """Earlier risk events: stored and correlated for real, or written into the hourly items."""
     events = [_risk_event(index, now - _offset(index, history)) for index in range(history)]
     if history <= REAL_PATH_LIMIT:
         for event in events:
@@ -277,22 +277,37 @@ def _risk_event(
 
 
 def _write_aggregates(events: list[Any], now: datetime, retention: int) -> None:
-    """Fold events into the entity's hourly items with the engine's own functions; write them."""
+    """Build the entity's hourly items as the engine writes them, one update per hour and detection.
+
+    The first event of each hour and detection goes through the engine's own update expression
+    (counts, scores and evidence); the others are added to its counts and scores in one ADD, which
+    is what the engine's update would have added one event at a time (and 100 times faster here).
+    """
     from lambdas.correlate import engine
     from lambdas.shared.clients import client
     from lambdas.shared.risk import entity_key
-    from lambdas.shared.store import serialize
-
-    hours: dict[int, Any] = {}
-    for event in events:
-        engine._add(hours, engine._hour(event.event_time), event)
 
     entity = entity_key("repository", ENTITY)
     expires = int((now + timedelta(days=retention)).timestamp())
     table = os.environ["STATE_TABLE_NAME"]
-    for bucket in hours.values():
-        item = bucket.to_item(entity, expires)
-        client("dynamodb").put_item(TableName=table, Item=serialize(item))
+    groups: dict[tuple[int, str], list[Any]] = {}
+    for event in events:
+        groups.setdefault((engine._hour(event.event_time), event.detection), []).append(event)
+
+    for (hour, detection), members in groups.items():
+        update = engine._hour_update(entity, members[0], hour, expires)
+        client("dynamodb").update_item(TableName=table, **update)
+        if len(members) > 1:
+            client("dynamodb").update_item(
+                TableName=table,
+                Key=update["Key"],
+                UpdateExpression="ADD #n :count, #s :score",
+                ExpressionAttributeNames={"#n": f"n:{detection}", "#s": f"s:{detection}"},
+                ExpressionAttributeValues={
+                    ":count": {"N": str(len(members) - 1)},
+                    ":score": {"N": str(sum(event.risk_score for event in members[1:]))},
+                },
+            )
 
 
 def _aggregate_bytes(aws: Any) -> int:

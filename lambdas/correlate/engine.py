@@ -4,13 +4,14 @@ Each entity keeps one small item per hour of event time: a count and a score per
 first and last event and its highest-scoring risk event. Correlating a risk event costs a bounded
 amount of DynamoDB work whatever the entities' history:
 
-1. for each entity it names, one Query reads the entity's hourly items inside the window (at most
-   `window_hours` items of a few hundred bytes each);
-2. one transaction adds the entities to the risk event's marker, on condition that it names none
+1. one transaction adds the entities to the risk event's marker, on condition that it names none
    of them yet (so a retried or replayed record is never counted twice), and adds the score to
    each entity's hour with an atomic ADD (no read-modify-write, so concurrent shards never
    overwrite each other). One marker serves all the entities: a risk event naming a repository
    and a user costs three transactional writes, not four;
+2. then, for each entity, one Query reads its hourly items inside the window (at most
+   `window_hours` items of a few hundred bytes each). Reading after writing means that of two
+   risk events correlated at the same moment, the later read sees both;
 3. only when the window's total crosses the threshold, one conditional write claims the alert for
    this window, the alert is published, and the claim is marked sent. A crash between publishing
    and marking leaves the claim pending, so the retry publishes again: at least once, never lost.
@@ -179,31 +180,28 @@ class Correlator:
     def _count(
         self, entities: list[str], event: RiskEvent, now: datetime
     ) -> dict[str, dict[int, Bucket]]:
-        """Add `event` to each entity's hour once; return every entity's hours in the window."""
+        """Add `event` to each entity's hour once, then read every entity's hours in the window.
+
+        Writing before reading is what makes concurrent risk events safe: of two correlations of
+        one entity running at once, the later read sees both writes, so a threshold that only
+        their sum crosses still raises its alert.
+        """
         hour = _hour(event.event_time)
         pending = list(entities)
         for _ in range(MAX_ATTEMPTS):
-            hours = {entity: self._load(entity, hour) for entity in entities}
-            result = self._write(pending, event, hour, hours, now)
+            result = self._write(pending, event, hour, now)
             if result == "conflict":
-                continue  # another transaction touched one of the items: read again and retry
-            if result == "counted":
-                for entity in pending:
-                    _add(hours[entity], hour, event)
-                return hours
-            pending = self._uncounted(pending, event)
-            if not pending:
-                return hours  # a retry or a replay: every entity has it already
+                continue  # another transaction touched one of the items at the same moment
+            if result == "duplicate":
+                pending = self._uncounted(pending, event)
+                if pending:
+                    continue  # named by a retry or replay with an entity not counted yet
+            hours = {entity: self._load(entity, hour) for entity in entities}
+            self._improve_top(entities, event, hours, hour)
+            return hours
         raise ConcurrentUpdate(event.id)
 
-    def _write(
-        self,
-        entities: list[str],
-        event: RiskEvent,
-        hour: int,
-        hours: dict[str, dict[int, Bucket]],
-        now: datetime,
-    ) -> str:
+    def _write(self, entities: list[str], event: RiskEvent, hour: int, now: datetime) -> str:
         """Mark the risk event counted for `entities` and add it to their hours, in one transaction.
 
         Returns "counted", "duplicate" (the marker names one of them already) or "conflict".
@@ -214,7 +212,7 @@ class Correlator:
             {
                 "Update": {
                     "TableName": self.table,
-                    **_hour_update(entity, event, hour, hours[entity].get(hour), expires),
+                    **_hour_update(entity, event, hour, expires),
                 }
             }
             for entity in entities
@@ -255,6 +253,38 @@ class Correlator:
         )
         counted = set(answer.get("Item", {}).get("entities", {}).get("SS", []))
         return [entity for entity in entities if entity not in counted]
+
+    def _improve_top(
+        self,
+        entities: list[str],
+        event: RiskEvent,
+        hours: dict[str, dict[int, Bucket]],
+        hour: int,
+    ) -> None:
+        """Make `event` its hour's top evidence where it outscores the one there (evidence only).
+
+        An hour's first risk event becomes its top as it is counted; a higher-scoring one later
+        in the hour replaces it here, with one conditional write, so the score is never at stake.
+        """
+        errors = dynamodb_client().exceptions
+        for entity in entities:
+            bucket = hours[entity].get(hour)
+            if bucket is None or not bucket.top or bucket.top["score"] >= event.risk_score:
+                continue
+            try:
+                dynamodb_client().update_item(
+                    TableName=self.table,
+                    Key=serialize({STATE_PK: _pk(entity), STATE_SK: _hour_key(hour)}),
+                    UpdateExpression="SET #top = :top",
+                    ConditionExpression="#top.score < :score",
+                    ExpressionAttributeNames={"#top": "top"},
+                    ExpressionAttributeValues=serialize(
+                        {":top": _evidence(event), ":score": event.risk_score}
+                    ),
+                )
+            except errors.ConditionalCheckFailedException:
+                continue  # a higher one got there first
+            bucket.top = _evidence(event)
 
     def _load(self, entity: str, hour: int) -> dict[int, Bucket]:
         """Read the entity's hourly items inside the window ending at `hour`."""
@@ -299,62 +329,38 @@ class Bucket:
         hour = int(str(item[STATE_SK]).split("#", 1)[1])
         return cls(hour, detections, item.get("first"), item.get("last"), top)
 
-    def to_item(self, entity: str, expires_at: int) -> dict[str, Any]:
-        """The hourly item as the correlation writes it (used to seed history in benchmarks)."""
-        item: dict[str, Any] = {STATE_PK: _pk(entity), STATE_SK: _hour_key(self.hour)}
-        for detection, (count, score) in self.detections.items():
-            item[f"n:{detection}"] = count
-            item[f"s:{detection}"] = score
-        extras = {"first": self.first, "last": self.last, "top": self.top}
-        item.update({key: value for key, value in extras.items() if value is not None})
-        return {**item, TTL_ATTRIBUTE: expires_at}
 
+def _hour_update(entity: str, event: RiskEvent, hour: int, expires: int) -> dict[str, Any]:
+    """UpdateItem arguments adding one risk event to its hourly item, without reading it first.
 
-def _hour_update(
-    entity: str, event: RiskEvent, hour: int, known: Bucket | None, expires: int
-) -> dict[str, Any]:
-    """UpdateItem arguments adding one risk event to its hourly item.
-
-    Counts and scores use ADD, which is atomic. First and last event and the top risk event are
-    evidence only: they are set from what was read, so a concurrent writer may leave them slightly
-    off, never the score.
+    Counts and scores use ADD, which is atomic. The evidence needs no read either: the hour's
+    first risk event sets `first` and the top evidence, and each one sets `last`, so both follow
+    arrival order within the hour (an event arriving late can leave `last` a little early).
     """
-    first = min(filter(None, (known and known.first, event.event_time)))
-    last = max(filter(None, (known and known.last, event.event_time)))
-    names = {"#pk": STATE_PK, "#n": f"n:{event.detection}", "#s": f"s:{event.detection}"}
-    values: dict[str, Any] = {
+    names = {
+        "#n": f"n:{event.detection}",
+        "#s": f"s:{event.detection}",
+        "#first": "first",
+        "#last": "last",
+        "#top": "top",
+    }
+    values = {
         ":one": 1,
         ":score": event.risk_score,
-        ":first": first,
-        ":last": last,
+        ":time": event.event_time,
+        ":top": _evidence(event),
         ":ttl": expires,
     }
-    sets = ["#first = :first", "#last = :last", f"{TTL_ATTRIBUTE} = :ttl"]
-    names.update({"#first": "first", "#last": "last"})
-    best = known.top["score"] if known and known.top else -1
-    if event.risk_score > best:
-        sets.append("#top = :top")
-        names["#top"] = "top"
-        values[":top"] = _evidence(event)
-
+    sets = (
+        "#first = if_not_exists(#first, :time), #last = :time,"
+        f" #top = if_not_exists(#top, :top), {TTL_ATTRIBUTE} = :ttl"
+    )
     return {
         "Key": serialize({STATE_PK: _pk(entity), STATE_SK: _hour_key(hour)}),
-        "UpdateExpression": "ADD #n :one, #s :score SET " + ", ".join(sets),
-        "ExpressionAttributeNames": {k: v for k, v in names.items() if k != "#pk"},
+        "UpdateExpression": f"ADD #n :one, #s :score SET {sets}",
+        "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": serialize(values),
     }
-
-
-def _add(hours: dict[int, Bucket], hour: int, event: RiskEvent) -> None:
-    """Reflect a counted risk event in the buckets read before counting it."""
-    bucket = hours.setdefault(hour, Bucket(hour))
-    totals = bucket.detections.setdefault(event.detection, [0, 0])
-    totals[0] += 1
-    totals[1] += event.risk_score
-    bucket.first = min(filter(None, (bucket.first, event.event_time)))
-    bucket.last = max(filter(None, (bucket.last, event.event_time)))
-    if not bucket.top or event.risk_score > bucket.top["score"]:
-        bucket.top = _evidence(event)
 
 
 def _window(hours: dict[int, Bucket], hour: int, length: int) -> Window:

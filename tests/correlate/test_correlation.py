@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from devsecops.runtime import LocalAws
-from lambdas.correlate.engine import Correlator
+from lambdas.correlate.engine import Alert, Correlator
 from lambdas.shared import clients
 from lambdas.shared.risk import RiskEvent
 from lambdas.shared.settings import Settings
@@ -210,3 +210,27 @@ def test_an_event_replayed_with_one_more_entity_counts_only_for_that_entity(aws:
     assert alerts == []
     assert [alert.risk_object for alert in correlator.correlate(once_more, NOW)] == ["acme/app"]
     assert correlator.correlate(risk("high", 30, 3, "c", user="carol"), NOW)[-1].window.score == 90
+
+
+def test_two_risk_events_correlated_at_the_same_moment_still_cross_together(
+    aws: LocalAws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN two risk events for one repository that cross the threshold (80) only together
+    first, second = risk("high", 50, 1, "a"), risk("medium", 40, 1, "b")
+    correlator = Correlator.from_environment(Settings().correlation, 90)
+    alerts: list[list[Alert]] = []
+    pending = [second]
+
+    # WHEN the second is correlated in full while the first is being correlated (another shard)
+    write = Correlator._write
+
+    def interleaved(self: Correlator, *args: object) -> str:
+        if pending:
+            alerts.append(correlator.correlate(pending.pop(), NOW))
+        return write(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Correlator, "_write", interleaved)
+    alerts.append(correlator.correlate(first, NOW))
+
+    # THEN one of them saw both scores and raised the alert
+    assert [alert.window.score for found in alerts for alert in found] == [90]
