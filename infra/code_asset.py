@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,8 @@ class CompiledPackage:
         if python is None:
             print(
                 f"warning: no Python {self.version} found: the functions ship without"
-                " bytecode and compile their code at every cold start"
+                " bytecode and compile their code at every cold start",
+                file=sys.stderr,
             )
             return True
         compile_command = [python, "-m", "compileall", "-q", "--invalidation-mode"]
