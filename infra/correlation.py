@@ -47,7 +47,8 @@ class Correlation(Construct):
         topic.grant_publish(self.function)
         monitoring.alarm_on_errors(self.function)
 
-        # The stream mapping: bisect, bounded retries, partial batch failures, then the DLQ.
+        # The stream mapping: new and updated risk events only; bisect, bounded retries, partial
+        # batch failures, then the DLQ.
         self.function.add_event_source(
             sources.DynamoEventSource(
                 store.risk_table,
@@ -58,5 +59,11 @@ class Correlation(Construct):
                 max_record_age=STREAM_MAX_AGE,
                 report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(self.dead_letters),
+                # TTL expiry removes every risk event once: filtered out, it costs no invocation.
+                filters=[
+                    lambda_.FilterCriteria.filter(
+                        {"eventName": lambda_.FilterRule.or_("INSERT", "MODIFY")}
+                    )
+                ],
             )
         )

@@ -30,7 +30,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def record_handler(record: DynamoDBRecord) -> None:
     """Count a stored risk event once per entity it names; publish the alerts it causes."""
     if record.event_name == DynamoDBRecordEventName.REMOVE or record.dynamodb is None:
-        return  # removals are TTL expiry
+        return  # TTL expiry: the stream mapping filters these out; replays may still hold them
 
     try:
         event = RiskEvent.from_item(record.dynamodb.new_image)

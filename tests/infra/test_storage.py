@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from lambdas.shared import schema
@@ -143,6 +144,19 @@ def test_the_stream_mapping_bisects_retries_a_bounded_number_of_times_and_parks_
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": [synthesized.logical_id(correlation.dead_letters), "Arn"]
     }
+
+
+def test_the_stream_mapping_leaves_ttl_removals_out_so_they_cost_no_invocation(
+    synthesized: Synthesized,
+) -> None:
+    (mapping,) = [
+        m["Properties"]
+        for m in synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+        if "StreamArn" in json.dumps(m["Properties"]["EventSourceArn"])
+    ]
+
+    (only,) = mapping["FilterCriteria"]["Filters"]
+    assert json.loads(only["Pattern"]) == {"eventName": ["INSERT", "MODIFY"]}
 
 
 def test_the_stack_outputs_what_a_user_needs_after_deploy(synthesized: Synthesized) -> None:
