@@ -20,7 +20,6 @@ amount of DynamoDB work whatever the entities' history:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -40,17 +39,16 @@ class ConcurrentUpdate(Exception):
     """Transactions on the same hour kept colliding; the record fails and the stream retries it."""
 
 
-@dataclass
-class Window:
+class Window(NamedTuple):
     """An entity's risk inside one window: totals by detection and the top risk events."""
 
     start_hour: int
     end_hour: int
-    score: int = 0
-    detections: dict[str, dict[str, int]] = field(default_factory=dict)
-    first: str | None = None
-    last: str | None = None
-    top: list[dict[str, Any]] = field(default_factory=list)
+    score: int
+    detections: dict[str, dict[str, int]]
+    first: str | None
+    last: str | None
+    top: list[dict[str, Any]]
 
 
 class Alert(NamedTuple):
@@ -284,7 +282,7 @@ class Correlator:
                 )
             except errors.ConditionalCheckFailedException:
                 continue  # a higher one got there first
-            bucket.top = _evidence(event)
+            hours[entity][hour] = bucket._replace(top=_evidence(event))
 
     def _load(self, entity: str, hour: int) -> dict[int, Bucket]:
         """Read the entity's hourly items inside the window ending at `hour`."""
@@ -306,15 +304,14 @@ class Correlator:
         return int((now + timedelta(days=self.retention_days)).timestamp())
 
 
-@dataclass
-class Bucket:
+class Bucket(NamedTuple):
     """One entity's risk in one hour of event time."""
 
     hour: int
-    detections: dict[str, list[int]] = field(default_factory=dict)  # detection -> [count, score]
-    first: str | None = None
-    last: str | None = None
-    top: dict[str, Any] | None = None
+    detections: dict[str, list[int]]  # detection -> [count, score]
+    first: str | None
+    last: str | None
+    top: dict[str, Any] | None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Bucket:
@@ -365,23 +362,27 @@ def _hour_update(entity: str, event: RiskEvent, hour: int, expires: int) -> dict
 
 def _window(hours: dict[int, Bucket], hour: int, length: int) -> Window:
     """Sum the hourly buckets of the `length` hours ending at `hour`."""
-    window = Window(start_hour=hour - length + 1, end_hour=hour + 1)
-    tops = []
-    for bucket in hours.values():
-        if not window.start_hour <= bucket.hour < window.end_hour:
-            continue
+    start, end = hour - length + 1, hour + 1
+    inside = [bucket for bucket in hours.values() if start <= bucket.hour < end]
+
+    detections: dict[str, dict[str, int]] = {}
+    for bucket in inside:
         for name, (count, score) in bucket.detections.items():
-            merged = window.detections.setdefault(name, {"count": 0, "score": 0})
+            merged = detections.setdefault(name, {"count": 0, "score": 0})
             merged["count"] += count
             merged["score"] += score
-            window.score += score
-        window.first = min(filter(None, (window.first, bucket.first)))
-        window.last = max(filter(None, (window.last, bucket.last)))
-        tops.extend([bucket.top] if bucket.top else [])
 
-    window.top = sorted(tops, key=lambda entry: (-entry["score"], entry["event_time"]))
-    window.top = window.top[:TOP_EVIDENCE]
-    return window
+    tops = [bucket.top for bucket in inside if bucket.top]
+    tops.sort(key=lambda entry: (-entry["score"], entry["event_time"]))
+    return Window(
+        start_hour=start,
+        end_hour=end,
+        score=sum(totals["score"] for totals in detections.values()),
+        detections=detections,
+        first=min((bucket.first for bucket in inside if bucket.first), default=None),
+        last=max((bucket.last for bucket in inside if bucket.last), default=None),
+        top=tops[:TOP_EVIDENCE],
+    )
 
 
 def _evidence(event: RiskEvent) -> dict[str, Any]:

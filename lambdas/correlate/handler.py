@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
@@ -16,13 +16,15 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecord,
     DynamoDBRecordEventName,
 )
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.correlate.engine import Correlator
 from lambdas.correlate.notify import publish
 from lambdas.shared.observability import logger, metrics
 from lambdas.shared.risk import RiskEvent
 from lambdas.shared.settings import load_settings
+
+if TYPE_CHECKING:  # only a type: importing it costs every cold start about 1 ms
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.detections.ecr import RULES, state_keys
 from lambdas.detections.ecr.records import ImageScan
@@ -16,6 +15,9 @@ from lambdas.shared.observability import logger, metrics
 from lambdas.shared.pipeline import process
 from lambdas.shared.settings import load_settings
 from lambdas.shared.store import DynamoStore
+
+if TYPE_CHECKING:  # only a type: importing it costs every cold start about 1 ms
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 # NOTE: the event is read as the plain dict EventBridge sends. Powertools' EventBridgeEvent data
