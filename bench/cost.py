@@ -8,7 +8,7 @@ Each front door's inputs go through the real handler in-process against moto, on
 the DynamoDB client metered (bench.correlation_cost.Meter). Assumptions, stated where they are used:
 - Lambda bills each invocation's duration rounded up to 1 ms, at the configured memory; durations
   under moto stand in for DynamoDB round trips (moto is slower on large items, faster on small).
-- A risk table write also writes the LSI and the GSI item (keys + projected attributes + 100 B);
+- A risk table write also writes its index item (keys + projected attributes + 100 B);
   a failed conditional write (a duplicate) still costs its units.
 - Each new risk event is correlated once, at the cost the correlation benchmark measured with
   10,000 earlier events: for its first entity, as measured, and for each further entity (a user
@@ -192,10 +192,10 @@ def _risk_items(items: list[dict[str, Any]]) -> dict[str, Any]:
 
     index_units = entities = 0
     for item in items:
-        for extra in (("detection",), ()):  # the LSI also projects the detection
-            keys = ("entity", "id", "event_time", "detection", *INDEX_ATTRIBUTES, *extra)
-            projected = serialize({key: item[key] for key in keys if key in item})
-            index_units += math.ceil((item_size(projected) + INDEX_OVERHEAD) / 1024)
+        # The one index, by time, projects these attributes and the detection.
+        keys = ("entity", "id", "event_time", "detection", *INDEX_ATTRIBUTES)
+        projected = serialize({key: item[key] for key in keys if key in item})
+        index_units += math.ceil((item_size(projected) + INDEX_OVERHEAD) / 1024)
         entities += len(RiskEvent.from_item(item).entities())
     return {"new_risk_events": len(items), "index_units": index_units, "entities": entities}
 

@@ -20,8 +20,6 @@ from typing import Any
 
 from lambdas.shared import clients
 from lambdas.shared.schema import (
-    RISK_DETECTION_INDEX,
-    RISK_DETECTION_KEY,
     RISK_PK,
     RISK_SK,
     RISK_TIME_INDEX,
@@ -297,20 +295,13 @@ def as_lambda_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
 
 def _create_risk_table(name: str) -> None:
     """The risk table, keyed and indexed as in the stack, with its stream of old and new images."""
-    attribute = _string_attributes(RISK_PK, RISK_SK, RISK_TIME_KEY, RISK_DETECTION_KEY)
+    attribute = _string_attributes(RISK_PK, RISK_SK, RISK_TIME_KEY)
     clients.client("dynamodb").create_table(
         TableName=name,
         AttributeDefinitions=attribute,
         KeySchema=_key(RISK_PK, RISK_SK),
         LocalSecondaryIndexes=[
             {"IndexName": RISK_TIME_INDEX, "KeySchema": _key(RISK_PK, RISK_TIME_KEY), **_ALL}
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": RISK_DETECTION_INDEX,
-                "KeySchema": _key(RISK_DETECTION_KEY, RISK_TIME_KEY),
-                **_ALL,
-            }
         ],
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},

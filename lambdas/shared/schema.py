@@ -7,8 +7,7 @@ RISK_PK = "entity"
 RISK_SK = "id"
 RISK_TIME_INDEX = "by_time"  # LSI: one entity's risk events ordered by event time
 RISK_TIME_KEY = "event_time"
-RISK_DETECTION_INDEX = "by_detection"  # GSI: one detection's risk events ordered by event time
-RISK_DETECTION_KEY = "detection"
+RISK_DETECTION_KEY = "detection"  # projected into the time index
 RISK_INDEX_PROJECTION = ("risk_score", "message", "count", "user", "repository", "suppressed")
 
 # State table: detection memory, correlation aggregates and alert locks. It has no stream, so

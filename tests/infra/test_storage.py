@@ -20,12 +20,11 @@ def key_ref(synthesized: Synthesized) -> dict[str, Any]:
     return {"Fn::GetAtt": [synthesized.logical_id(synthesized.stack.store.key), "Arn"]}
 
 
-def test_the_risk_table_is_keyed_by_entity_and_id_with_both_indexes(
+def test_the_risk_table_is_keyed_by_entity_and_id_with_one_index_by_time(
     synthesized: Synthesized,
 ) -> None:
     properties = table(synthesized, "risk_table")["Properties"]
     (local,) = properties["LocalSecondaryIndexes"]
-    (global_,) = properties["GlobalSecondaryIndexes"]
 
     assert properties["KeySchema"] == [
         {"AttributeName": schema.RISK_PK, "KeyType": "HASH"},
@@ -33,14 +32,10 @@ def test_the_risk_table_is_keyed_by_entity_and_id_with_both_indexes(
     ]
     assert local["IndexName"] == schema.RISK_TIME_INDEX
     assert local["KeySchema"][1] == {"AttributeName": schema.RISK_TIME_KEY, "KeyType": "RANGE"}
-    assert global_["IndexName"] == schema.RISK_DETECTION_INDEX
-    assert global_["KeySchema"] == [
-        {"AttributeName": schema.RISK_DETECTION_KEY, "KeyType": "HASH"},
-        {"AttributeName": schema.RISK_TIME_KEY, "KeyType": "RANGE"},
-    ]
-    for index in (local, global_):
-        assert index["Projection"]["ProjectionType"] == "INCLUDE"
-        assert set(schema.RISK_INDEX_PROJECTION) <= set(index["Projection"]["NonKeyAttributes"])
+    assert local["Projection"]["ProjectionType"] == "INCLUDE"
+    assert set(schema.RISK_INDEX_PROJECTION) <= set(local["Projection"]["NonKeyAttributes"])
+    # Each index costs a write unit per risk event: none by detection (a filtered scan does).
+    assert "GlobalSecondaryIndexes" not in properties
 
 
 def test_the_risk_table_streams_old_and_new_images_and_is_kept_on_stack_deletion(
