@@ -277,13 +277,13 @@ def _risk_event(
 
 
 def _write_aggregates(events: list[Any], now: datetime, retention: int) -> None:
-    """Build the entity's hourly items as the engine writes them, one update per hour and detection.
+    """Build the hourly items as correlation writes them, one update per hour and detection.
 
-    The first event of each hour and detection goes through the engine's own update expression
+    The first event of each hour and detection goes through correlation's own update expression
     (counts, scores and evidence); the others are added to its counts and scores in one ADD, which
-    is what the engine's update would have added one event at a time (and 100 times faster here).
+    is what that update would have added one event at a time (and 100 times faster here).
     """
-    from lambdas.correlate import engine
+    from lambdas.correlate import hours
     from lambdas.shared.clients import client
     from lambdas.shared.risk import entity_key
 
@@ -292,10 +292,10 @@ def _write_aggregates(events: list[Any], now: datetime, retention: int) -> None:
     table = os.environ["STATE_TABLE_NAME"]
     groups: dict[tuple[int, str], list[Any]] = {}
     for event in events:
-        groups.setdefault((engine._hour(event.event_time), event.detection), []).append(event)
+        groups.setdefault((hours.hour_of(event.event_time), event.detection), []).append(event)
 
     for (hour, detection), members in groups.items():
-        update = engine._hour_update(entity, members[0], hour, expires)
+        update = hours.hour_update(entity, members[0], hour, expires)
         client("dynamodb").update_item(TableName=table, **update)
         if len(members) > 1:
             client("dynamodb").update_item(

@@ -23,32 +23,28 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from lambdas.shared.risk import RiskEvent, from_dynamo, iso_utc, parse_time, severity_for
+from lambdas.correlate.hours import (
+    HOUR,
+    Bucket,
+    Window,
+    entity_pk,
+    evidence,
+    hour_key,
+    hour_of,
+    hour_update,
+    window_of,
+)
+from lambdas.shared.risk import RiskEvent, iso_utc, severity_for
 from lambdas.shared.schema import STATE_PK, STATE_SK, TTL_ATTRIBUTE
 from lambdas.shared.settings import Correlation
 from lambdas.shared.store import deserialize, dynamodb_client, serialize
 
-HOUR = 3600
-TOP_EVIDENCE = 5
-MESSAGE_LIMIT = 160
 MAX_ATTEMPTS = 5
 MARKER_SK = "entities"
 
 
 class ConcurrentUpdate(Exception):
     """Transactions on the same hour kept colliding; the record fails and the stream retries it."""
-
-
-class Window(NamedTuple):
-    """An entity's risk inside one window: totals by detection and the top risk events."""
-
-    start_hour: int
-    end_hour: int
-    score: int
-    detections: dict[str, dict[str, int]]
-    first: str | None
-    last: str | None
-    top: list[dict[str, Any]]
 
 
 class Alert(NamedTuple):
@@ -119,7 +115,7 @@ class Correlator:
         hours = self._count(named, event, now)
         alerts = []
         for entity in named:
-            window = _window(hours[entity], _hour(event.event_time), self.settings.window_hours)
+            window = window_of(hours[entity], hour_of(event.event_time), self.settings.window_hours)
             if self._crosses(window):
                 alerts.append(Alert(entity, window, self.settings.threshold))
         return alerts
@@ -132,7 +128,7 @@ class Correlator:
                 TableName=self.table,
                 Item=serialize(
                     {
-                        STATE_PK: _pk(alert.entity),
+                        STATE_PK: entity_pk(alert.entity),
                         STATE_SK: "alert",
                         "alert_id": alert.id,
                         "status": "pending",
@@ -163,7 +159,7 @@ class Correlator:
         """Record that the claimed alert was published."""
         dynamodb_client().update_item(
             TableName=self.table,
-            Key=serialize({STATE_PK: _pk(alert.entity), STATE_SK: "alert"}),
+            Key=serialize({STATE_PK: entity_pk(alert.entity), STATE_SK: "alert"}),
             UpdateExpression="SET #status = :sent",
             ConditionExpression="alert_id = :id",
             ExpressionAttributeNames={"#status": "status"},
@@ -184,7 +180,7 @@ class Correlator:
         one entity running at once, the later read sees both writes, so a threshold that only
         their sum crosses still raises its alert.
         """
-        hour = _hour(event.event_time)
+        hour = hour_of(event.event_time)
         pending = list(entities)
         for _ in range(MAX_ATTEMPTS):
             result = self._write(pending, event, hour, now)
@@ -210,7 +206,7 @@ class Correlator:
             {
                 "Update": {
                     "TableName": self.table,
-                    **_hour_update(entity, event, hour, expires),
+                    **hour_update(entity, event, hour, expires),
                 }
             }
             for entity in entities
@@ -272,17 +268,17 @@ class Correlator:
             try:
                 dynamodb_client().update_item(
                     TableName=self.table,
-                    Key=serialize({STATE_PK: _pk(entity), STATE_SK: _hour_key(hour)}),
+                    Key=serialize({STATE_PK: entity_pk(entity), STATE_SK: hour_key(hour)}),
                     UpdateExpression="SET #top = :top",
                     ConditionExpression="#top.score < :score",
                     ExpressionAttributeNames={"#top": "top"},
                     ExpressionAttributeValues=serialize(
-                        {":top": _evidence(event), ":score": event.risk_score}
+                        {":top": evidence(event), ":score": event.risk_score}
                     ),
                 )
             except errors.ConditionalCheckFailedException:
                 continue  # a higher one got there first
-            hours[entity][hour] = bucket._replace(top=_evidence(event))
+            hours[entity][hour] = bucket._replace(top=evidence(event))
 
     def _load(self, entity: str, hour: int) -> dict[int, Bucket]:
         """Read the entity's hourly items inside the window ending at `hour`."""
@@ -292,7 +288,7 @@ class Correlator:
             KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
             ExpressionAttributeNames={"#pk": STATE_PK, "#sk": STATE_SK},
             ExpressionAttributeValues=serialize(
-                {":pk": _pk(entity), ":low": _hour_key(first), ":high": _hour_key(hour)}
+                {":pk": entity_pk(entity), ":low": hour_key(first), ":high": hour_key(hour)}
             ),
             ConsistentRead=True,
         )
@@ -304,117 +300,9 @@ class Correlator:
         return int((now + timedelta(days=self.retention_days)).timestamp())
 
 
-class Bucket(NamedTuple):
-    """One entity's risk in one hour of event time."""
-
-    hour: int
-    detections: dict[str, list[int]]  # detection -> [count, score]
-    first: str | None
-    last: str | None
-    top: dict[str, Any] | None
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> Bucket:
-        """Read an hourly item of the state table."""
-        detections: dict[str, list[int]] = {}
-        for name, value in item.items():
-            kind, _, detection = name.partition(":")
-            if detection and kind in ("n", "s"):
-                totals = detections.setdefault(detection, [0, 0])
-                totals[0 if kind == "n" else 1] = int(value)
-        top = from_dynamo(item["top"]) if "top" in item else None
-        hour = int(str(item[STATE_SK]).split("#", 1)[1])
-        return cls(hour, detections, item.get("first"), item.get("last"), top)
-
-
-def _hour_update(entity: str, event: RiskEvent, hour: int, expires: int) -> dict[str, Any]:
-    """UpdateItem arguments adding one risk event to its hourly item, without reading it first.
-
-    Counts and scores use ADD, which is atomic. The evidence needs no read either: the hour's
-    first risk event sets `first` and the top evidence, and each one sets `last`, so both follow
-    arrival order within the hour (an event arriving late can leave `last` a little early).
-    """
-    names = {
-        "#n": f"n:{event.detection}",
-        "#s": f"s:{event.detection}",
-        "#first": "first",
-        "#last": "last",
-        "#top": "top",
-    }
-    values = {
-        ":one": 1,
-        ":score": event.risk_score,
-        ":time": event.event_time,
-        ":top": _evidence(event),
-        ":ttl": expires,
-    }
-    sets = (
-        "#first = if_not_exists(#first, :time), #last = :time,"
-        f" #top = if_not_exists(#top, :top), {TTL_ATTRIBUTE} = :ttl"
-    )
-    return {
-        "Key": serialize({STATE_PK: _pk(entity), STATE_SK: _hour_key(hour)}),
-        "UpdateExpression": f"ADD #n :one, #s :score SET {sets}",
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": serialize(values),
-    }
-
-
-def _window(hours: dict[int, Bucket], hour: int, length: int) -> Window:
-    """Sum the hourly buckets of the `length` hours ending at `hour`."""
-    start, end = hour - length + 1, hour + 1
-    inside = [bucket for bucket in hours.values() if start <= bucket.hour < end]
-
-    detections: dict[str, dict[str, int]] = {}
-    for bucket in inside:
-        for name, (count, score) in bucket.detections.items():
-            merged = detections.setdefault(name, {"count": 0, "score": 0})
-            merged["count"] += count
-            merged["score"] += score
-
-    tops = [bucket.top for bucket in inside if bucket.top]
-    tops.sort(key=lambda entry: (-entry["score"], entry["event_time"]))
-    return Window(
-        start_hour=start,
-        end_hour=end,
-        score=sum(totals["score"] for totals in detections.values()),
-        detections=detections,
-        first=min((bucket.first for bucket in inside if bucket.first), default=None),
-        last=max((bucket.last for bucket in inside if bucket.last), default=None),
-        top=tops[:TOP_EVIDENCE],
-    )
-
-
-def _evidence(event: RiskEvent) -> dict[str, Any]:
-    """The short form of a risk event an alert lists as top evidence."""
-    return {
-        "id": event.id,
-        "detection": event.detection,
-        "score": event.risk_score,
-        "count": event.count,
-        "message": event.message[:MESSAGE_LIMIT],
-        "event_time": event.event_time,
-    }
-
-
-def _hour(timestamp: str) -> int:
-    """The epoch hour (hours since 1970) of an ISO 8601 timestamp."""
-    return int(parse_time(timestamp).timestamp()) // HOUR
-
-
-def _hour_key(hour: int) -> str:
-    """Sort key of an entity's hourly item; zero-padded so keys sort by time."""
-    return f"h#{hour:010d}"
-
-
 def _by_score(item: tuple[str, dict[str, int]]) -> tuple[int, str]:
     """Sort key: highest score first, then by name."""
     return (-item[1]["score"], item[0])
-
-
-def _pk(entity: str) -> str:
-    """State-table partition of an entity's correlation items."""
-    return f"corr#{entity}"
 
 
 def _marker_pk(risk_event_id: str) -> str:
