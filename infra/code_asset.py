@@ -1,7 +1,7 @@
 """The functions' code asset: the `lambdas` package, with bytecode for the runtime when possible.
 
 Lambda unpacks the asset on a read-only disk, so Python cannot cache what it compiles there: a
-package shipped without bytecode is compiled from source at every cold start (10-30 ms per
+package shipped without bytecode is compiled from source at every cold start (10-40 ms per
 function here). The asset is therefore built locally, without Docker: the package is copied and,
 when an interpreter of the runtime's Python version is on this machine, compiled with hash-based
 bytecode that needs no timestamps (zip files do not keep them exactly). Without such an
@@ -52,7 +52,7 @@ class CompiledPackage:
     def __init__(self, version: str) -> None:
         self.version = version
 
-    def try_bundle(self, output_dir: str, options: Any) -> bool:  # noqa: ARG002 - CDK's signature
+    def try_bundle(self, output_dir: str, options: Any) -> bool:  # options: unused, CDK passes it
         """Fill `output_dir` with the package; True, so CDK never falls back to Docker."""
         target = Path(output_dir) / PACKAGE
         shutil.copytree(ROOT / PACKAGE, target, ignore=SKIPPED)
