@@ -1,4 +1,7 @@
-"""Kubernetes log lines as records: ingress-nginx access lines, Event objects and audit entries.
+"""Kubernetes log lines as records: ingress-nginx access lines, and Events and audit entries.
+
+The JSON objects (Events, audit entries) are read by `lambdas.kubernetes.objects`; this module
+reads access lines, unwraps shippers' JSON wrappers and gathers everything into a batch.
 
 One CloudWatch Logs subscription payload becomes one `Batch`. Parsing is pure and bounded: a line
 either becomes a record, is recognised as something the detections do not read (controller
@@ -16,10 +19,17 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from lambdas.kubernetes.decode import MAX_TARGET, decode, decode_lowered
-from lambdas.shared.risk import iso_utc, parse_time
+from lambdas.kubernetes.objects import (
+    IGNORED,
+    AuditEntry,
+    KubeEvent,
+    Origin,
+    origin_of,
+    parse_object,
+)
 
 # ingress-nginx's default `log-format-upstream` ("upstreaminfo"). The remote user may be anything
 # (Splunk's regex required "-", so basic-auth requests never parsed). The alternative upstream
@@ -43,15 +53,6 @@ MONTHS = {
         ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
     )
 }
-AUDIT_API = "audit.k8s.io/"
-
-
-class Origin(NamedTuple):
-    """Where a wrapped line came from, as Fluent Bit or Container Insights describe it."""
-
-    host: str | None
-    pod: str | None
-    namespace: str | None
 
 
 class AccessEntry:
@@ -112,37 +113,6 @@ class AccessEntry:
         """Request time in epoch seconds: the line's own `time_local`, else the log event's."""
         parsed = nginx_time(self.match[3])
         return parsed if parsed is not None else self.timestamp / 1000
-
-
-class KubeEvent(NamedTuple):
-    """A core/v1 or events.k8s.io/v1 Event, reduced to what detections read."""
-
-    reason: str
-    message: str
-    kind: str
-    namespace: str
-    name: str
-    uid: str
-    host: str
-    count: int
-    time: str
-
-
-class AuditEntry(NamedTuple):
-    """An API server audit entry, with the container images of a pod it carries."""
-
-    audit_id: str
-    verb: str
-    resource: str
-    subresource: str
-    namespace: str
-    name: str
-    username: str
-    principal_arn: str
-    images: tuple[str, ...]
-    node: str
-    code: int
-    time: str
 
 
 # An access line as the batch keeps it: the target as the application reads it (lower-case,
@@ -229,7 +199,6 @@ class Batch:
             self.unparseable += 1
 
 
-IGNORED = object()  # a well-formed line no detection reads
 Record = AccessEntry | KubeEvent | AuditEntry | object | None
 
 
@@ -283,67 +252,8 @@ def _parse_json(message: str, timestamp: int, origin: Origin | None) -> Record:
 
     inner = data.get("log")
     if isinstance(inner, str) and origin is None:
-        return parse_message(inner.rstrip("\n"), timestamp, _origin(data.get("kubernetes")))
+        return parse_message(inner.rstrip("\n"), timestamp, origin_of(data.get("kubernetes")))
     return parse_object(data, timestamp)
-
-
-def parse_object(data: dict[str, Any], timestamp: int) -> Record:
-    """A decoded JSON object as an Event or audit record (apiVersion tells them apart)."""
-    for wrapper in ("object", "event"):  # watch events, and event routers' `{"verb", "event"}`
-        if isinstance(data.get(wrapper), dict) and "kind" not in data:
-            data = data[wrapper]
-    if data.get("kind") != "Event":
-        return IGNORED if "kind" in data else None
-    if str(data.get("apiVersion", "")).startswith(AUDIT_API):
-        return _audit(data, timestamp)
-    return _event(data, timestamp)
-
-
-def _event(data: dict[str, Any], timestamp: int) -> KubeEvent:
-    """A core/v1 Event (`involvedObject`, `source`) or an events.k8s.io/v1 one (`regarding`)."""
-    target = _dict(data.get("involvedObject") or data.get("regarding"))
-    source = _dict(data.get("source") or data.get("deprecatedSource"))
-    count = data.get("count") or _dict(data.get("series")).get("count") or 1
-    return KubeEvent(
-        reason=_text(data.get("reason")),
-        message=_text(data.get("message") or data.get("note")),
-        kind=_text(target.get("kind")),
-        namespace=_text(target.get("namespace")),
-        name=_text(target.get("name")),
-        uid=_text(target.get("uid")),
-        host=_text(source.get("host") or data.get("reportingInstance")),
-        count=count if type(count) is int and count > 0 else 1,
-        time=_first_time(data, ("lastTimestamp", "eventTime", "firstTimestamp"), timestamp),
-    )
-
-
-def _audit(data: dict[str, Any], timestamp: int) -> AuditEntry:
-    """An audit entry; images are read from a pod spec in the request body, when logged."""
-    ref = _dict(data.get("objectRef"))
-    body = _dict(data.get("requestObject"))
-    spec = _dict(body.get("spec"))
-    user = _dict(data.get("user"))
-    arns = _dict(user.get("extra")).get("canonicalArn") or [""]
-    images = tuple(
-        _text(container.get("image"))
-        for key in ("initContainers", "containers", "ephemeralContainers")
-        for container in _list(spec.get(key))
-        if isinstance(container, dict) and container.get("image")
-    )
-    return AuditEntry(
-        audit_id=_text(data.get("auditID")),
-        verb=_text(data.get("verb")),
-        resource=_text(ref.get("resource")),
-        subresource=_text(ref.get("subresource")),
-        namespace=_text(ref.get("namespace")),
-        name=_text(ref.get("name") or _dict(body.get("metadata")).get("name")),
-        username=_text(user.get("username")),
-        principal_arn=_text(arns[0] if isinstance(arns, list) and arns else ""),
-        images=images,
-        node=_text(spec.get("nodeName")),
-        code=_code(_dict(data.get("responseStatus")).get("code")),
-        time=_first_time(data, ("stageTimestamp", "requestReceivedTimestamp"), timestamp),
-    )
 
 
 @functools.lru_cache(maxsize=1024)  # a batch's lines share a few seconds: parse each once
@@ -364,48 +274,3 @@ def nginx_time(value: str) -> float | None:
     except (KeyError, ValueError, IndexError):
         return None
     return moment.timestamp() - offset
-
-
-def _first_time(data: dict[str, Any], keys: tuple[str, ...], timestamp: int) -> str:
-    """The first of `keys` holding a timestamp string, else the log event's time, as ISO 8601."""
-    for key in keys:
-        value = data.get(key)
-        if isinstance(value, str) and value:
-            try:
-                return iso_utc(parse_time(value))
-            except (ValueError, OverflowError):
-                continue
-    try:
-        return iso_utc(datetime.fromtimestamp(timestamp / 1000, UTC))
-    except (ValueError, OverflowError, OSError, TypeError):
-        return "1970-01-01T00:00:00Z"
-
-
-def _origin(metadata: Any) -> Origin:
-    """The node, pod and namespace a log shipper attached to a line."""
-    data = _dict(metadata)
-    return Origin(
-        _text(data.get("host")) or None,
-        _text(data.get("pod_name")) or None,
-        _text(data.get("namespace_name")) or None,
-    )
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    """`value` if it is a JSON object, else an empty one."""
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    """`value` if it is a JSON array, else an empty one."""
-    return value if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str:
-    """A string field, or "" when absent or not a string."""
-    return value if isinstance(value, str) else ""
-
-
-def _code(value: Any) -> int:
-    """An HTTP status code, or 0 when absent."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
