@@ -112,10 +112,11 @@ class Correlator:
     ) -> list[Alert]:
         """Count `event` once for each entity it names (or those given); return its alerts."""
         named = event.entities() if entities is None else entities
-        hours = self._count(named, event, now)
+        hour = hour_of(event.event_time)
+        hours = self._count(named, event, hour, now)
         alerts = []
         for entity in named:
-            window = window_of(hours[entity], hour_of(event.event_time), self.settings.window_hours)
+            window = window_of(hours[entity], hour, self.settings.window_hours)
             if self._crosses(window):
                 alerts.append(Alert(entity, window, self.settings.threshold))
         return alerts
@@ -172,7 +173,7 @@ class Correlator:
         return window.score > self.settings.threshold and distinct >= self.settings.min_detections
 
     def _count(
-        self, entities: list[str], event: RiskEvent, now: datetime
+        self, entities: list[str], event: RiskEvent, hour: int, now: datetime
     ) -> dict[str, dict[int, Bucket]]:
         """Add `event` to each entity's hour once, then read every entity's hours in the window.
 
@@ -180,7 +181,6 @@ class Correlator:
         one entity running at once, the later read sees both writes, so a threshold that only
         their sum crosses still raises its alert.
         """
-        hour = hour_of(event.event_time)
         pending = list(entities)
         for _ in range(MAX_ATTEMPTS):
             result = self._write(pending, event, hour, now)

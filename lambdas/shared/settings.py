@@ -14,7 +14,6 @@ import typing
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from lambdas.shared.exceptions import SettingsError
@@ -72,12 +71,12 @@ class Settings(NamedTuple):
     """Everything a deployment can tailor. Defaults reproduce Splunk's detections."""
 
     # Risk scores by detection id (or `<detection id>.<variant>`), overriding the defaults.
-    scores: Mapping[str, int] = MappingProxyType({})
+    scores: Mapping[str, int] = types.MappingProxyType({})
     correlation: Correlation = Correlation()
     retention_days: int = 90
     suppressions: tuple[Suppression, ...] = ()
     # Other names of a code repository (ECR repository, CircleCI slug) -> `owner/name`.
-    repository_aliases: Mapping[str, str] = MappingProxyType({})
+    repository_aliases: Mapping[str, str] = types.MappingProxyType({})
     business_hours: BusinessHours = BusinessHours()
     # CONFIGURATION REQUIRED: ARN patterns (`*` wildcards) of principals expected to push images.
     known_ecr_principals: tuple[str, ...] = ()
@@ -86,10 +85,10 @@ class Settings(NamedTuple):
     known_github_users: tuple[str, ...] = ()
     trusted_github_associations: tuple[str, ...] = ("OWNER", "MEMBER", "COLLABORATOR")
     # CONFIGURATION REQUIRED: workflow pattern -> job patterns it must run; job -> steps.
-    mandatory_ci_jobs: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    mandatory_ci_jobs: Mapping[str, tuple[str, ...]] = types.MappingProxyType(
         {"deployment": ("k8s-security",)}
     )
-    mandatory_ci_steps: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    mandatory_ci_steps: Mapping[str, tuple[str, ...]] = types.MappingProxyType(
         {"k8s-security": ("Run Kube Hunter",)}
     )
     circleci_grace_seconds: int = 300

@@ -31,7 +31,7 @@ DETECTION = Detection(
 )
 
 
-def zone(name: str) -> tzinfo:
+def _zone(name: str) -> tzinfo:
     """The IANA time zone `name`."""
     # Imported here: only pushes need it, and scan events would pay its 5 ms at every cold start.
     from zoneinfo import ZoneInfo
@@ -41,7 +41,7 @@ def zone(name: str) -> tzinfo:
 
 def within(moment: datetime, hours: BusinessHours) -> bool:
     """True when a moment falls inside the business hours, in their time zone."""
-    local = moment.astimezone(zone(hours.timezone))
+    local = moment.astimezone(_zone(hours.timezone))
     workday = DAYS[local.weekday()].lower() in {day.lower()[:3] for day in hours.weekdays}
     if not workday or local.date().isoformat() in hours.holidays:
         return False
@@ -61,7 +61,7 @@ def detect(record: Any, context: Context) -> Outcome:
         return NOTHING
 
     repository = context.settings.repository(record.repository)
-    local = moment.astimezone(zone(hours.timezone))
+    local = moment.astimezone(_zone(hours.timezone))
     event = DETECTION.risk_event(
         context,
         risk_object=record.principal.arn,
